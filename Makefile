@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# netchaos build. `make` builds everything into build/, `make check` runs the
+# whole test suite, `make install` honours PREFIX and DESTDIR. V=1 shows commands.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+SANITIZE  ?=
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PKGS      := libbpf libnl-3.0 libnl-route-3.0 json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS)) -lelf -lz
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iagent -Ilib $(PKG_CFLAGS)
+ifneq ($(SANITIZE),)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -I$(BUILD) -Ibpf
+
+LIB_SRC   := $(wildcard lib/*.c)
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+CLI_SRC   := $(wildcard cli/*.c)
+BPF_SRC   := $(wildcard bpf/*.bpf.c)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+BPFT_SRC  := $(wildcard tests/bpf/test_*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+BPF_OBJ   := $(BPF_SRC:bpf/%.bpf.c=$(BUILD)/%.bpf.o)
+SKELS     := $(BPF_SRC:bpf/%.bpf.c=$(BUILD)/%.skel.h)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BPFT_BIN  := $(BPFT_SRC:tests/bpf/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/netchaosd $(BUILD)/chaosctl
+tests: $(UNIT_BIN) $(BPFT_BIN)
+
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) $(wildcard include/netchaos/*.h)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/%.o: %.c $(SKELS) $(wildcard include/netchaos/*.h agent/*.h lib/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libnetchaos.a: $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libagent.a: $(AGENT_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/netchaosd: $(BUILD)/agent/main.o $(BUILD)/libagent.a $(BUILD)/libnetchaos.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/chaosctl: $(CLI_OBJ) $(BUILD)/libnetchaos.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libagent.a $(BUILD)/libnetchaos.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(BUILD)/tests/%: $(BUILD)/tests/bpf/%.o $(BUILD)/libagent.a $(BUILD)/libnetchaos.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# The whole suite: unit, classifier, end-to-end on this kernel, then the VM.
+check: all tests
+	$(Q)tests/run-all.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/netchaosd $(DESTDIR)$(PREFIX)/sbin/netchaosd
+	install -m 0755 $(BUILD)/chaosctl $(DESTDIR)$(PREFIX)/bin/chaosctl
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all tests check install clean
+.SECONDARY:

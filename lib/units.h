@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Parsing and printing of the units users type: durations, percentages, ports,
+ * addresses, protocols, directions. Pure functions, shared by CLI and agent. */
+#ifndef NC_UNITS_H
+#define NC_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netchaos/proto.h"
+
+/* "500ms", "30s", "2m", "1h", "1.5s"; a bare number is rejected. */
+int nc_parse_duration_ms(const char *s, uint64_t *ms);
+/* "30%", "30", "0.1%": 0..100 scaled to 0..UINT32_MAX. */
+int nc_parse_percent(const char *s, uint32_t *prob);
+/* "80" or "1000-2000", 1..65535, lo <= hi. */
+int nc_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi);
+/* "10.0.0.1", "10.0.0.0/8", "fd00::1", "fd00::/64"; host bits must be zero. */
+int nc_parse_cidr(const char *s, struct nc_cidr *out);
+/* "tcp" | "udp" | "icmp" -> NC_PROTO_* bit. */
+int nc_parse_proto(const char *s, uint8_t *bit);
+/* "egress" | "ingress" | "both" -> NC_DIR_* mask. */
+int nc_parse_direction(const char *s, uint8_t *dir_mask);
+int nc_parse_fault_kind(const char *s, enum nc_fault_kind *kind);
+
+const char *nc_fault_kind_name(enum nc_fault_kind kind);
+const char *nc_direction_name(uint8_t dir_mask);
+double nc_prob_to_percent(uint32_t prob);
+void nc_format_percent(uint32_t prob, char *buf, size_t len);	/* "30%" */
+void nc_format_cidr(const struct nc_cidr *c, char *buf, size_t len);
+void nc_format_port(const struct nc_port_spec *p, char *buf, size_t len); /* "80", "1000-2000" */
+void nc_format_duration(uint64_t ms, char *buf, size_t len);	/* "1m30s" */
+
+#endif
