@@ -23,6 +23,9 @@ void nc_datapath_close(struct nc_datapath *dp);
 int nc_datapath_scope_progs(struct nc_datapath *dp, uint32_t scope, int *egress_fd,
 			    int *ingress_fd);
 
+/* Unload a scope's programs once nothing is attached any more. */
+void nc_datapath_scope_release(struct nc_datapath *dp, uint32_t scope);
+
 extern const struct nc_map_ops nc_datapath_map_ops; /* ctx = struct nc_datapath * */
 
 int nc_datapath_heartbeat(struct nc_datapath *dp, uint64_t deadman_ns, uint32_t seen_mark);

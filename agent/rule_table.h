@@ -67,4 +67,11 @@ int nc_rule_table_remove(struct nc_rule_table *t, uint32_t slot);
 
 size_t nc_rule_table_live(const struct nc_rule_table *t);
 
+/* Match entries the table holds (what nc_match holds between calls). */
+size_t nc_rule_table_match_entries(const struct nc_rule_table *t);
+
+/* The rule in a live slot as written to nc_rules (the table sets or clears
+ * NC_RF_KEY_EITHER to match its keys), or NULL. */
+const struct nc_rule *nc_rule_table_rule(const struct nc_rule_table *t, uint32_t slot);
+
 #endif

@@ -13,6 +13,10 @@
  * requests a string "cmd". On error: -EINVAL/-EMSGSIZE/-EPROTO and err. */
 int nc_msg_parse(const char *buf, size_t len, json_object **out, char *err, size_t errlen);
 
+/* nc_msg_parse() for one side only (see below). */
+int nc_request_parse(const char *buf, size_t len, json_object **out, char *err, size_t errlen);
+int nc_reply_parse(const char *buf, size_t len, json_object **out, char *err, size_t errlen);
+
 /* New request {"v":1,"cmd":cmd}. */
 json_object *nc_request_new(const char *cmd);
 /* New reply {"v":1,"ok":true}. */
@@ -28,5 +32,39 @@ int nc_spec_from_json(json_object *obj, struct nc_rule_spec *spec, char *err, si
 
 /* Serialize to one line with '\n' (caller frees). */
 char *nc_msg_serialize(json_object *obj, size_t *len);
+
+/*
+ * nc_msg_parse() tells requests from replies by the "ok" field: a reply has a
+ * boolean "ok" (and, when false, a string "error"); a request has a string
+ * "cmd". So a message with "ok" and no "cmd" passes it: the agent should use
+ * nc_request_parse(), which always requires "cmd", and chaosctl
+ * nc_reply_parse(), which always requires "ok". The version error names both
+ * versions from the reader's side: "protocol version 2 not supported (this
+ * agent speaks 1)" for a request, "netchaosd speaks protocol version 2; this
+ * chaosctl speaks 1" for a reply.
+ *
+ * nc_spec_from_json() reads an add request: besides "v" and "cmd" only the
+ * spec's fields are allowed. A missing "target" is an empty target (all
+ * traffic), a missing "direction" is both, a missing "duration_ms" is
+ * NC_DEFAULT_DURATION_MS; "fault" and "fault.kind" are required.
+ */
+
+/* The rule object of add/list replies, without "interfaces". */
+struct nc_wire_rule {
+	uint32_t id;
+	struct nc_rule_spec spec; /* dry_run and force are not part of a rule */
+	uint64_t remaining_ms;
+	uint64_t matched;
+	uint64_t affected;
+	char state[16];		  /* "active", ... */
+};
+
+/* Add "id", "fault", "target", "duration_ms", "remaining_ms", "matched",
+ * "affected", "state" to obj (the agent adds "interfaces"). 0 or -ENOMEM. */
+int nc_wire_rule_to_json(const struct nc_wire_rule *rule, json_object *obj);
+/* Read a rule object back. Tolerant, because replies only ever gain fields:
+ * unknown fields (at any level) are skipped, known ones must have the right
+ * type and value. -EINVAL and err. */
+int nc_wire_rule_from_json(json_object *obj, struct nc_wire_rule *rule, char *err, size_t errlen);
 
 #endif

@@ -31,4 +31,27 @@ void nc_format_cidr(const struct nc_cidr *c, char *buf, size_t len);
 void nc_format_port(const struct nc_port_spec *p, char *buf, size_t len); /* "80", "1000-2000" */
 void nc_format_duration(uint64_t ms, char *buf, size_t len);	/* "1m30s" */
 
+/*
+ * The parsers above with the reason for a rejection in err: one line naming
+ * the bad value ("10.1.2.3/24 has host bits set; did you mean 10.1.2.0/24?").
+ * err may be NULL. All return 0 or -EINVAL.
+ */
+int nc_parse_duration_ms_err(const char *s, uint64_t *ms, char *err, size_t errlen);
+int nc_parse_percent_err(const char *s, uint32_t *prob, char *err, size_t errlen);
+int nc_parse_port_range_err(const char *s, uint16_t *lo, uint16_t *hi, char *err, size_t errlen);
+int nc_parse_cidr_err(const char *s, struct nc_cidr *out, char *err, size_t errlen);
+int nc_parse_proto_err(const char *s, uint8_t *bit, char *err, size_t errlen);
+int nc_parse_direction_err(const char *s, uint8_t *dir_mask, char *err, size_t errlen);
+int nc_parse_fault_kind_err(const char *s, enum nc_fault_kind *kind, char *err, size_t errlen);
+
+/* Percent (0..100, as a number) to probability; -ERANGE outside, or NaN. */
+int nc_percent_to_prob(double percent, uint32_t *prob);
+/* The shortest decimal that converts back to the same prob: "30", "0.1".
+ * It is what goes on the wire as the JSON number "percent". */
+void nc_format_percent_number(uint32_t prob, char *buf, size_t len);
+/* "tcp", "udp", "icmp" for one NC_PROTO_* bit; "?" otherwise. */
+const char *nc_proto_name(uint8_t bit);
+/* Family 4 or 6, prefixlen fits it and the host bits are zero; -EINVAL. */
+int nc_cidr_check(const struct nc_cidr *c, char *err, size_t errlen);
+
 #endif

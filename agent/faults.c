@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live faults and their kernel footprint. A rule lives in one scope (network
+ * namespace); a scope holds the namespace open, loads its program instance
+ * and attaches it to the interfaces its rules need. The last rule of a scope
+ * to go takes the scope's attachments with it, so nothing stays behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "faults.h"
+#include "links.h"
+#include "log.h"
+#include "netns.h"
+#include "rule_table.h"
+#include "spec.h"
+#include "units.h"
+
+struct scope {
+	bool used;
+	struct nc_netns ns;
+	struct nc_attachment *atts;
+	size_t n_atts;
+	unsigned int rules;
+};
+
+struct fault {
+	struct fault *next; /* ascending id */
+	uint32_t id;
+	uint32_t slot;
+	uint32_t scope;
+	uint64_t expires_ns;
+	size_t entries;
+	struct nc_rule_spec spec;
+	char interfaces[NC_FAULT_IFACES_STR];
+};
+
+struct nc_faults {
+	struct nc_datapath *dp;
+	struct nc_rule_table *table;
+	struct nc_faults_limits limits;
+	struct scope scopes[NC_MAX_SCOPES];
+	struct fault *head;
+	size_t count;
+	uint32_t next_id;
+};
+
+#define NC_MAX_LINKS 256
+
+/* The links a spec targets in the current namespace. */
+struct target_links {
+	struct nc_link *all;
+	size_t n_all;
+	const struct nc_link *sel[NC_MAX_LINKS];
+	size_t n_sel;
+};
+
+int nc_faults_new(struct nc_datapath *dp, const struct nc_faults_limits *limits,
+		  struct nc_faults **out)
+{
+	struct nc_faults *f;
+	int err;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	err = nc_rule_table_new(&nc_datapath_map_ops, dp, &f->table);
+	if (err) {
+		free(f);
+		return err;
+	}
+	f->dp = dp;
+	f->limits = *limits;
+	f->next_id = 1;
+	*out = f;
+	return 0;
+}
+
+static const char *scope_name(const struct scope *s)
+{
+	return s->ns.name[0] ? s->ns.name : "host";
+}
+
+static void scope_detach_all(struct scope *s)
+{
+	int saved, err;
+
+	if (!s->n_atts)
+		return;
+	err = nc_netns_enter(&s->ns, &saved);
+	if (err) {
+		pr_warn("cannot enter network namespace %s to detach: %s", scope_name(s),
+			strerror(-err));
+		return;
+	}
+	for (size_t i = s->n_atts; i-- > 0;) {
+		err = nc_detach(&s->atts[i]);
+		if (err)
+			pr_warn("detach from %s in %s: %s", s->atts[i].ifname, scope_name(s),
+				strerror(-err));
+	}
+	nc_netns_leave(saved);
+	free(s->atts);
+	s->atts = NULL;
+	s->n_atts = 0;
+}
+
+static void scope_release(struct nc_faults *f, uint32_t id)
+{
+	struct scope *s = &f->scopes[id];
+
+	scope_detach_all(s);
+	nc_datapath_scope_release(f->dp, id);
+	nc_netns_close(&s->ns);
+	memset(s, 0, sizeof(*s));
+}
+
+static int scope_find_or_new(struct nc_faults *f, struct nc_netns *ns, uint32_t *id, bool *created)
+{
+	int free_id = -1;
+
+	for (uint32_t i = 0; i < NC_MAX_SCOPES; i++) {
+		if (f->scopes[i].used && nc_netns_same(&f->scopes[i].ns, ns)) {
+			*id = i;
+			*created = false;
+			return 0;
+		}
+		/* Scope 0's program instance is the map owner: keep it for the
+		 * agent's own namespace. */
+		if (!f->scopes[i].used && free_id < 0 && (i > 0 || !ns->name[0]))
+			free_id = (int)i;
+	}
+	if (free_id < 0)
+		return -ENOSPC;
+	f->scopes[free_id].used = true;
+	f->scopes[free_id].ns = *ns;
+	*id = (uint32_t)free_id;
+	*created = true;
+	return 0;
+}
+
+static bool scope_has_link(const struct scope *s, int ifindex)
+{
+	for (size_t i = 0; i < s->n_atts; i++)
+		if (s->atts[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* Inside the target namespace: resolve --iface names, or take every link. */
+static int resolve_links(const struct nc_rule_spec *spec, struct target_links *t,
+			 const char *nsname, char *err, size_t errlen)
+{
+	int ret = nc_links_list(&t->all, &t->n_all);
+
+	if (ret) {
+		snprintf(err, errlen, "cannot list interfaces of %s: %s", nsname, strerror(-ret));
+		return ret;
+	}
+	t->n_sel = 0;
+	if (!spec->n_ifaces) {
+		for (size_t i = 0; i < t->n_all && t->n_sel < NC_MAX_LINKS; i++)
+			if (nc_link_supported(&t->all[i]))
+				t->sel[t->n_sel++] = &t->all[i];
+		if (!t->n_sel) {
+			snprintf(err, errlen, "no supported interface in %s", nsname);
+			return -ENODEV;
+		}
+		return 0;
+	}
+	for (size_t k = 0; k < spec->n_ifaces; k++) {
+		const struct nc_link *l = NULL;
+
+		for (size_t i = 0; i < t->n_all; i++)
+			if (!strcmp(t->all[i].name, spec->ifaces[k]))
+				l = &t->all[i];
+		if (!l) {
+			snprintf(err, errlen, "no interface '%s' in network namespace %s",
+				 spec->ifaces[k], nsname);
+			return -ENODEV;
+		}
+		if (!nc_link_supported(l)) {
+			snprintf(err, errlen,
+				 "interface '%s' has link type %u; netchaos handles Ethernet and loopback",
+				 l->name, l->arptype);
+			return -EOPNOTSUPP;
+		}
+		t->sel[t->n_sel++] = l;
+	}
+	return 0;
+}
+
+static void describe_links(const struct target_links *t, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n_sel && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+					t->sel[i]->name);
+}
+
+/* Attach to the selected links not attached yet; *added counts new ones so
+ * a failure later can take exactly those back. */
+static int attach_links(struct nc_faults *f, uint32_t scope_id, const struct target_links *t,
+			size_t *added, char *err, size_t errlen)
+{
+	struct scope *s = &f->scopes[scope_id];
+	int egress_fd, ingress_fd, ret;
+	struct nc_attachment *grown;
+
+	*added = 0;
+	ret = nc_datapath_scope_progs(f->dp, scope_id, &egress_fd, &ingress_fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot load the classifier for %s: %s", scope_name(s),
+			 strerror(-ret));
+		return ret;
+	}
+	grown = realloc(s->atts, (s->n_atts + t->n_sel) * sizeof(*s->atts));
+	if (!grown)
+		return -ENOMEM;
+	s->atts = grown;
+	for (size_t i = 0; i < t->n_sel; i++) {
+		const struct nc_link *l = t->sel[i];
+
+		if (scope_has_link(s, l->ifindex))
+			continue;
+		ret = nc_attach(l->ifindex, l->name, egress_fd, ingress_fd, &s->atts[s->n_atts]);
+		if (ret) {
+			snprintf(err, errlen, "cannot attach the classifier to %s in %s: %s",
+				 l->name, scope_name(s), strerror(-ret));
+			return ret;
+		}
+		s->n_atts++;
+		(*added)++;
+	}
+	return 0;
+}
+
+static void detach_last(struct scope *s, size_t n)
+{
+	while (n-- > 0 && s->n_atts > 0) {
+		s->n_atts--;
+		nc_detach(&s->atts[s->n_atts]);
+	}
+}
+
+static void fault_info(struct nc_faults *f, const struct fault *ft, uint64_t now,
+		       struct nc_fault_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = ft->id;
+	info->spec = ft->spec;
+	info->remaining_ms = ft->expires_ns > now ? (ft->expires_ns - now) / 1000000 : 0;
+	info->entries = ft->entries;
+	snprintf(info->interfaces, sizeof(info->interfaces), "%s", ft->interfaces);
+	if (nc_datapath_read_counters(f->dp, ft->slot, &info->counters))
+		memset(&info->counters, 0, sizeof(info->counters));
+}
+
+static int check_limits(const struct nc_faults *f, const struct nc_rule_spec *spec, char *err,
+			size_t errlen)
+{
+	if (f->count >= f->limits.max_rules) {
+		snprintf(err, errlen, "too many rules: the agent allows %u at once",
+			 f->limits.max_rules);
+		return -ENOSPC;
+	}
+	if (spec->duration_ms > f->limits.max_duration_ms) {
+		char want[32], max[32];
+
+		nc_format_duration(spec->duration_ms, want, sizeof(want));
+		nc_format_duration(f->limits.max_duration_ms, max, sizeof(max));
+		snprintf(err, errlen, "duration %s is longer than the agent's limit of %s", want,
+			 max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
+		  struct nc_fault_info *info, char *err, size_t errlen)
+{
+	struct target_links links = { 0 };
+	struct nc_netns ns = { .fd = -1 };
+	struct nc_rule rule;
+	struct fault *ft = NULL, **pos;
+	uint32_t scope_id = 0, slot;
+	bool new_scope = false;
+	size_t entries, added = 0;
+	int ret, saved = -1;
+
+	ret = nc_spec_validate(spec, err, errlen);
+	if (ret)
+		return ret;
+	ret = check_limits(f, spec, err, errlen);
+	if (ret)
+		return ret;
+	ret = nc_rule_table_count_entries(spec, &entries);
+	if (ret) {
+		snprintf(err, errlen, "the target expands to too many match entries (limit %d)",
+			 NC_RULE_MAX_ENTRIES);
+		return ret;
+	}
+	ret = nc_netns_open(spec->netns, &ns, err, errlen);
+	if (ret)
+		return ret;
+	ret = nc_netns_enter(&ns, &saved);
+	if (ret) {
+		snprintf(err, errlen, "cannot enter network namespace %s: %s", spec->netns,
+			 strerror(-ret));
+		goto out_ns;
+	}
+	ret = resolve_links(spec, &links, spec->netns[0] ? spec->netns : "host", err, errlen);
+	if (ret)
+		goto out_leave;
+
+	memset(info, 0, sizeof(*info));
+	info->spec = *spec;
+	info->remaining_ms = spec->duration_ms;
+	info->entries = entries;
+	describe_links(&links, info->interfaces, sizeof(info->interfaces));
+	if (spec->dry_run)
+		goto out_leave;
+
+	ret = scope_find_or_new(f, &ns, &scope_id, &new_scope);
+	if (ret) {
+		snprintf(err, errlen, "too many network namespaces in use (limit %d)",
+			 NC_MAX_SCOPES);
+		goto out_leave;
+	}
+	if (new_scope)
+		ns.fd = -1; /* the scope owns it now */
+
+	ret = attach_links(f, scope_id, &links, &added, err, errlen);
+	if (ret)
+		goto out_undo;
+
+	ft = calloc(1, sizeof(*ft));
+	if (!ft) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out_undo;
+	}
+	ret = nc_rule_from_spec(spec, &rule);
+	if (ret) {
+		snprintf(err, errlen, "invalid rule: %s", strerror(-ret));
+		goto out_undo;
+	}
+	rule.id = f->next_id;
+	rule.expires_ns = nc_now_boottime_ns() + spec->duration_ms * 1000000ull;
+	for (size_t i = 0; i < spec->n_ifaces; i++)
+		rule.ifindex[rule.n_ifindex++] = (uint32_t)links.sel[i]->ifindex;
+
+	ret = nc_rule_table_insert(f->table, scope_id, &rule, spec, &slot);
+	if (ret) {
+		if (ret == -E2BIG)
+			snprintf(err, errlen,
+				 "too many rules overlap on the same traffic (limit %d per match)",
+				 NC_STACK_MAX);
+		else if (ret == -ENOSPC)
+			snprintf(err, errlen, "no free rule slot (limit %d)", NC_MAX_RULES);
+		else
+			snprintf(err, errlen, "cannot write the rule to the kernel: %s",
+				 strerror(-ret));
+		goto out_undo;
+	}
+	nc_netns_leave(saved);
+	saved = -1;
+
+	ft->id = f->next_id++;
+	ft->slot = slot;
+	ft->scope = scope_id;
+	ft->expires_ns = rule.expires_ns;
+	ft->entries = entries;
+	ft->spec = *spec;
+	snprintf(ft->interfaces, sizeof(ft->interfaces), "%s", info->interfaces);
+	for (pos = &f->head; *pos; pos = &(*pos)->next)
+		;
+	*pos = ft;
+	f->count++;
+	f->scopes[scope_id].rules++;
+	info->id = ft->id;
+	free(links.all);
+	if (ns.fd >= 0)
+		nc_netns_close(&ns); /* the scope already held this namespace */
+	return 0;
+
+out_undo:
+	free(ft);
+	detach_last(&f->scopes[scope_id], added);
+	if (new_scope && !f->scopes[scope_id].rules) {
+		nc_netns_leave(saved);
+		saved = -1;
+		scope_release(f, scope_id);
+	}
+out_leave:
+	if (saved >= 0)
+		nc_netns_leave(saved);
+out_ns:
+	free(links.all);
+	if (ns.fd >= 0)
+		nc_netns_close(&ns);
+	return ret;
+}
+
+static void fault_destroy(struct nc_faults *f, struct fault *ft, const char *why)
+{
+	struct scope *s = &f->scopes[ft->scope];
+	int err;
+
+	err = nc_rule_table_remove(f->table, ft->slot);
+	if (err)
+		pr_warn("rule %u: cannot remove from the kernel maps: %s", ft->id, strerror(-err));
+	pr_info("rule %u ended (%s)", ft->id, why);
+	if (--s->rules == 0)
+		scope_release(f, ft->scope);
+	f->count--;
+	free(ft);
+}
+
+int nc_faults_remove(struct nc_faults *f, uint32_t id, const char *why)
+{
+	for (struct fault **pos = &f->head; *pos; pos = &(*pos)->next) {
+		struct fault *ft = *pos;
+
+		if (ft->id == id) {
+			*pos = ft->next;
+			fault_destroy(f, ft, why);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+size_t nc_faults_remove_all(struct nc_faults *f, uint32_t *ids, size_t max_ids)
+{
+	size_t n = 0;
+
+	while (f->head) {
+		struct fault *ft = f->head;
+
+		f->head = ft->next;
+		if (ids && n < max_ids)
+			ids[n] = ft->id;
+		n++;
+		fault_destroy(f, ft, "cleared");
+	}
+	return n;
+}
+
+int nc_faults_list(struct nc_faults *f, struct nc_fault_info **infos, size_t *count)
+{
+	uint64_t now = nc_now_boottime_ns();
+	struct nc_fault_info *arr;
+	size_t n = 0;
+
+	arr = calloc(f->count ? f->count : 1, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	for (struct fault *ft = f->head; ft; ft = ft->next)
+		fault_info(f, ft, now, &arr[n++]);
+	*infos = arr;
+	*count = n;
+	return 0;
+}
+
+uint64_t nc_faults_expire(struct nc_faults *f)
+{
+	uint64_t now = nc_now_boottime_ns(), next = UINT64_MAX;
+	struct fault **pos = &f->head;
+
+	while (*pos) {
+		struct fault *ft = *pos;
+
+		if (ft->expires_ns <= now) {
+			*pos = ft->next;
+			fault_destroy(f, ft, "expired");
+			continue;
+		}
+		if ((ft->expires_ns - now) / 1000000 < next)
+			next = (ft->expires_ns - now) / 1000000;
+		pos = &ft->next;
+	}
+	return next;
+}
+
+size_t nc_faults_count(const struct nc_faults *f)
+{
+	return f->count;
+}
+
+void nc_faults_free(struct nc_faults *f)
+{
+	if (!f)
+		return;
+	nc_faults_remove_all(f, NULL, 0);
+	for (uint32_t i = 0; i < NC_MAX_SCOPES; i++)
+		if (f->scopes[i].used)
+			scope_release(f, i);
+	nc_rule_table_free(f->table);
+	free(f);
+}

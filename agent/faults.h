@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Faults: the agent's live rules and everything they need in the kernel.
+ * Resolves a spec's namespace and interfaces, attaches the classifier where
+ * needed, inserts the rule, and undoes all of it on clear, expiry or exit.
+ * Every add is all-or-nothing.
+ */
+#ifndef NC_FAULTS_H
+#define NC_FAULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datapath.h"
+#include "netchaos/proto.h"
+
+#define NC_FAULT_IFACES_STR 512
+
+struct nc_faults;
+
+struct nc_faults_limits {
+	uint32_t max_rules;	  /* concurrent rules */
+	uint64_t max_duration_ms; /* longest duration accepted */
+};
+
+struct nc_fault_info {
+	uint32_t id;
+	struct nc_rule_spec spec;
+	uint64_t remaining_ms;
+	struct nc_counters counters;
+	char interfaces[NC_FAULT_IFACES_STR]; /* "lo,veth0" */
+	size_t entries;			      /* match entries in the kernel */
+};
+
+int nc_faults_new(struct nc_datapath *dp, const struct nc_faults_limits *limits,
+		  struct nc_faults **out);
+/* Removes every rule and attachment, then frees. */
+void nc_faults_free(struct nc_faults *f);
+
+/* Apply spec. On success *info describes the new rule. With spec->dry_run,
+ * resolves everything, fills *info (id 0) and changes nothing. */
+int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
+		  struct nc_fault_info *info, char *err, size_t errlen);
+/* -ENOENT if no such rule. */
+int nc_faults_remove(struct nc_faults *f, uint32_t id, const char *why);
+/* Remove everything; returns how many rules were removed. */
+size_t nc_faults_remove_all(struct nc_faults *f, uint32_t *ids, size_t max_ids);
+/* Snapshot of live rules, ordered by id; *infos is malloc'ed. */
+int nc_faults_list(struct nc_faults *f, struct nc_fault_info **infos, size_t *count);
+/* Remove rules whose time is up; returns milliseconds until the next expiry
+ * (UINT64_MAX if none). */
+uint64_t nc_faults_expire(struct nc_faults *f);
+size_t nc_faults_count(const struct nc_faults *f);
+
+#endif

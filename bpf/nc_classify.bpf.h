@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The per-packet flow of docs/design.md ("Datapath"), shared by both hooks:
+ * dead-man and seen-mark gates, parse, one LPM lookup per pattern in use,
+ * the rule walk, then the verdict. The cheap exits come first: a scope with
+ * no rules costs two array lookups and no parsing.
+ */
+#ifndef NC_CLASSIFY_BPF_H
+#define NC_CLASSIFY_BPF_H
+
+#include "nc_defs.bpf.h"
+#include "nc_maps.bpf.h"
+#include "nc_parse.bpf.h"
+#include "nc_match.bpf.h"
+#include "nc_act.bpf.h"
+
+/* Dead-man switch: faults stop when the agent's heartbeat is too old. */
+static __always_inline bool nc_agent_dead(const struct nc_global *g, __u64 now)
+{
+	__u64 hb = g->heartbeat_ns, limit = g->deadman_ns;
+
+	if (!limit)
+		return false;
+	return now < hb || now - hb > limit;
+}
+
+/*
+ * Walk the rule slots of one match value. Returns TC_ACT_SHOT when a rule
+ * drops the packet, 1 when the dead-man switch says to leave it alone,
+ * TC_ACT_UNSPEC to go on.
+ */
+static __always_inline int nc_walk(struct __sk_buff *skb, const struct nc_match_val *val,
+				   const struct nc_pkt *pkt, const struct nc_global *g,
+				   struct nc_verdict *v, __u8 dir, bool dst_lookup)
+{
+	__u32 i, n = val->count;
+
+	/* time is read only once something matched the key: not per packet */
+	if (!v->now) {
+		v->now = bpf_ktime_get_boot_ns();
+		if (nc_agent_dead(g, v->now))
+			return 1;
+	}
+	for (i = 0; i < NC_STACK_MAX; i++) {
+		const struct nc_rule *rule;
+		__u32 slot;
+
+		if (i >= n)
+			break;
+		slot = val->slot[i];
+		rule = bpf_map_lookup_elem(&nc_rules, &slot);
+		if (!rule || !nc_rule_matches(rule, pkt, skb->ifindex, dir, v->now, dst_lookup))
+			continue;
+		if (nc_act_rule(rule, slot, pkt, v) == TC_ACT_SHOT)
+			return TC_ACT_SHOT;
+	}
+	return TC_ACT_UNSPEC;
+}
+
+static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 scope)
+{
+	const struct nc_match_val *val;
+	const struct nc_global *g;
+	const struct nc_scope *sc;
+	struct nc_verdict v = {};
+	struct nc_match_key key;
+	struct nc_pkt pkt = {};
+	__u32 zero = 0, patterns, bit;
+	int ret;
+
+	g = bpf_map_lookup_elem(&nc_global, &zero);
+	if (!g || (skb->mark & g->seen_mark))
+		return TC_ACT_UNSPEC;
+	sc = bpf_map_lookup_elem(&nc_scopes, &scope);
+	if (!sc || !sc->patterns)
+		return TC_ACT_UNSPEC;
+	patterns = sc->patterns;
+
+	if (nc_parse_pull(skb, &pkt, dir))
+		return TC_ACT_UNSPEC;
+
+	nc_key_init(&key, &pkt, scope);
+	/* bit order puts the SRC lookup before the DST one (EITHER dedupe) */
+	for (bit = 0; bit < NC_PATTERN_COUNT; bit++) {
+		if (!(patterns & (1u << bit)))
+			continue;
+		val = nc_match_lookup(&key, &pkt, bit);
+		if (!val)
+			continue;
+		ret = nc_walk(skb, val, &pkt, g, &v, dir, bit % 3 == NC_PORT_DST);
+		if (ret == TC_ACT_SHOT)
+			return TC_ACT_SHOT;
+		if (ret)
+			return TC_ACT_UNSPEC;
+	}
+	return nc_act_finish(skb, &pkt, &v, g->seen_mark, dir);
+}
+
+#endif /* NC_CLASSIFY_BPF_H */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Matching: the LPM lookups of a scope's patterns and the per-rule
+ * post-checks that cannot live in the key (expiry, direction, interface,
+ * protocol mask, the AND of several port dimensions). The cost is at most
+ * NC_PATTERN_COUNT lookups per packet whatever the number of rules.
+ */
+#ifndef NC_MATCH_BPF_H
+#define NC_MATCH_BPF_H
+
+#include "nc_defs.bpf.h"
+#include "nc_maps.bpf.h"
+#include "nc_parse.bpf.h"
+
+#define NC_PATTERN_COUNT 6 /* (proto given or not) x (ANY, SRC, DST) */
+
+static __always_inline void nc_key_init(struct nc_match_key *key, const struct nc_pkt *pkt,
+					__u32 scope)
+{
+	/* the whole key is initialised: the verifier wants no stack holes */
+	__builtin_memset(key, 0, sizeof(*key));
+	key->prefixlen = NC_KEY_PREFIX(pkt->family == 4 ? 32 : 128);
+	key->scope = scope;
+	key->family = pkt->family;
+	__builtin_memcpy(key->addr, pkt->peer, sizeof(key->addr));
+}
+
+/*
+ * Look up pattern `bit` (NC_PATTERN numbering) for the packet, or NULL when
+ * the pattern does not apply to it (port kinds need ports; a proto key needs
+ * a protocol the agent can key on).
+ */
+static __always_inline const struct nc_match_val *
+nc_match_lookup(struct nc_match_key *key, const struct nc_pkt *pkt, __u32 bit)
+{
+	__u8 kind = bit % 3;
+
+	if (bit >= 3) {
+		if (!pkt->key_proto)
+			return NULL;
+		key->proto = pkt->key_proto;
+	} else {
+		key->proto = 0;
+	}
+	if (kind != NC_PORT_ANY && !pkt->has_ports)
+		return NULL;
+	key->port_kind = kind;
+	key->port = kind == NC_PORT_SRC ? pkt->sport : kind == NC_PORT_DST ? pkt->dport : 0;
+	return bpf_map_lookup_elem(&nc_match, key);
+}
+
+static __always_inline bool nc_rule_has_ifindex(const struct nc_rule *rule, __u32 ifindex)
+{
+	__u32 i, n = rule->n_ifindex;
+
+	for (i = 0; i < NC_RULE_MAX_IFACES; i++) {
+		if (i >= n)
+			break;
+		if (rule->ifindex[i] == ifindex)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Port post-check: AND across kinds, OR within a kind. In the DST lookup a
+ * rule entered under both SRC and DST keys (NC_RF_KEY_EITHER) is skipped
+ * when the SRC lookup already found it, i.e. when the source port is in one
+ * of its EITHER ranges (sport == dport is the common case of this).
+ */
+static __always_inline bool nc_rule_ports_ok(const struct nc_rule *rule, const struct nc_pkt *pkt,
+					     bool dst_lookup)
+{
+	__u16 sport = bpf_ntohs(pkt->sport), dport = bpf_ntohs(pkt->dport);
+	__u32 i, n = rule->n_ports, need = 0, have = 0;
+	bool src_either = false;
+
+	if (!pkt->has_ports)
+		return false;
+	for (i = 0; i < NC_RULE_MAX_PORTS; i++) {
+		const struct nc_port_range *r = &rule->ports[i];
+		__u8 kind = rule->port_kind[i];
+		bool s_in, d_in;
+
+		if (i >= n)
+			break;
+		s_in = sport >= r->lo && sport <= r->hi;
+		d_in = dport >= r->lo && dport <= r->hi;
+		need |= 1u << (kind & 3);
+		if ((kind == NC_PORT_SRC && s_in) || (kind == NC_PORT_DST && d_in) ||
+		    (kind == NC_PORT_EITHER && (s_in || d_in)))
+			have |= 1u << (kind & 3);
+		if (kind == NC_PORT_EITHER && s_in)
+			src_either = true;
+	}
+	if (need & ~have)
+		return false;
+	return !(dst_lookup && (rule->flags & NC_RF_KEY_EITHER) && src_either);
+}
+
+/* Everything but the key: is this live rule meant for this packet? */
+static __always_inline bool nc_rule_matches(const struct nc_rule *rule, const struct nc_pkt *pkt,
+					    __u32 ifindex, __u8 dir, __u64 now, bool dst_lookup)
+{
+	/* expiry is enforced here, whatever the agent does with the slot */
+	if (!rule->expires_ns || now >= rule->expires_ns)
+		return false;
+	if (!(rule->dir_mask & dir))
+		return false;
+	if (rule->proto_mask && !(rule->proto_mask & pkt->proto_bit))
+		return false;
+	if (rule->n_ifindex && !nc_rule_has_ifindex(rule, ifindex))
+		return false;
+	if (rule->n_ports && !nc_rule_ports_ok(rule, pkt, dst_lookup))
+		return false;
+	return true;
+}
+
+#endif /* NC_MATCH_BPF_H */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* How chaosctl shows the agent's replies to people: the one-line rule
+ * summary, the rule table, and key: value trees for status and plans. */
+#ifndef NC_PRINT_H
+#define NC_PRINT_H
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "proto_json.h"
+
+/* "rule 3: loss 30% on port 5000 for 2m" */
+void nc_print_rule_added(FILE *out, const struct nc_wire_rule *rule);
+
+/* The table ID FAULT TARGET LEFT MATCHED AFFECTED, sorted by id, or
+ * "no active rules". rules is the reply's "rules" array. 0 or -ENOMEM. */
+int nc_print_rules(FILE *out, json_object *rules);
+
+/* "key: value" lines for every member of obj except those named in skip
+ * (NULL-terminated, may be NULL); nested objects are indented. */
+void nc_print_tree(FILE *out, json_object *obj, int indent, const char *const *skip);
+
+/* "cleared rule 3", "cleared 2 rules: 1, 4", "no rules to clear". */
+void nc_print_cleared(FILE *out, json_object *cleared);
+
+#endif
