@@ -136,7 +136,9 @@ void nc_docker_req_free(struct nc_docker_req *req);
 /* Start functions: connect and queue the request. -errno with the message in
  * nc_docker_req_error() if it could not start (done is then not called). */
 /* GET /containers/{name_or_id}/json: full id, name with or without '/', or a
- * unique id prefix. 404 -> -ENOENT "no such container: X". */
+ * unique id prefix. 404 -> -ENOENT "no such container: X"; an ambiguous
+ * prefix gets Docker's "Multiple IDs found with provided prefix: X" (HTTP 500
+ * from 20.10 -> -EIO, 400 from later daemons -> -EINVAL). */
 int nc_docker_req_inspect(struct nc_docker_req *req, const char *name_or_id,
 			  struct nc_docker_container *out);
 /* GET /containers/json?filters={"label":[...]}: running containers carrying
@@ -166,7 +168,8 @@ const char *nc_docker_req_error(const struct nc_docker_req *req);
 
 /* Drive req with poll(2) until it finishes (or, streaming_only, until an
  * events subscription is accepted): its status, or -ETIMEDOUT after
- * timeout_ms (the request is left running; free or wait again). */
+ * timeout_ms (the request is left running; free or wait again). Blocks: for
+ * start-up and tests, not the event loop. req's done must not free it. */
 int nc_docker_req_wait(struct nc_docker_req *req, int timeout_ms, bool streaming_only);
 
 /* Synchronous helpers: one request each, bounded by timeout_ms. */

@@ -362,7 +362,9 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 				 "too many rules overlap on the same traffic (limit %d per match)",
 				 NC_STACK_MAX);
 		else if (ret == -ENOSPC)
-			snprintf(err, errlen, "no free rule slot (limit %d)", NC_MAX_RULES);
+			snprintf(err, errlen,
+				 "the kernel tables are full (%d rule slots, %d match entries)",
+				 NC_MAX_RULES, NC_MAX_MATCH_ENTRIES);
 		else
 			snprintf(err, errlen, "cannot write the rule to the kernel: %s",
 				 strerror(-ret));

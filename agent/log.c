@@ -26,7 +26,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	n = strlen(line);
 	if (n && line[n - 1] == '\n')
 		line[n - 1] = '\0';
-	nc_log(ours, "libbpf: %s", line);
+	nc_log(ours, "%s", line);
 	return 0;
 }
 

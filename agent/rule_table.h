@@ -56,9 +56,10 @@ int nc_rule_from_spec(const struct nc_rule_spec *spec, struct nc_rule *out);
 int nc_rule_table_count_entries(const struct nc_rule_spec *spec, size_t *count);
 
 /* Insert a rule in `scope`: allocates a slot, writes the rule, its match
- * entries (folded) and the scope's patterns. -ENOSPC when slots run out,
- * -E2BIG when the spec expands beyond NC_RULE_MAX_ENTRIES or an entry would
- * stack more than NC_STACK_MAX rules. */
+ * entries (folded) and the scope's patterns. -ENOSPC when slots run out (or
+ * nc_match would exceed NC_MAX_MATCH_ENTRIES), -E2BIG when the spec expands
+ * beyond NC_RULE_MAX_ENTRIES or an entry would stack more than NC_STACK_MAX
+ * rules, -EINVAL for a bad scope or spec, or a callback's error. */
 int nc_rule_table_insert(struct nc_rule_table *t, uint32_t scope, const struct nc_rule *rule,
 			 const struct nc_rule_spec *spec, uint32_t *slot_out);
 

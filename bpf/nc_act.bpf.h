@@ -27,7 +27,7 @@ struct nc_verdict {
 	__u8 corrupt_payload; /* ... its payload, keeping checksums valid */
 };
 
-/* A probability-`prob` event: bpf_get_prandom_u32() < prob, 100% exact. */
+/* bpf_get_prandom_u32() < prob, except that UINT32_MAX (100%) always hits. */
 static __always_inline bool nc_dice(__u32 prob)
 {
 	if (!prob)
@@ -135,13 +135,14 @@ static __always_inline void nc_corrupt_header(struct __sk_buff *skb, const struc
  * CHECKSUM_PARTIAL the fix is a no-op and the checksum is computed later over
  * the damaged bytes; either way the application gets bad bytes with a valid
  * checksum. skb->csum (CHECKSUM_COMPLETE) is left alone on purpose: the byte
- * and the checksum field change the packet's sum by opposite amounts.
+ * and the checksum field change the packet's sum by opposite amounts. (UDP
+ * over IPv4 without checksum is the exception: only the byte changes.)
  */
 static __always_inline void nc_corrupt_payload(struct __sk_buff *skb, const struct nc_pkt *pkt)
 {
-	__u32 len = pkt->l4_end - pkt->payload_off, pos, off, csum_off, flags = 2;
-	__u8 old, new, word[2];
-	__u16 from, to;
+	__u32 len = pkt->l4_end - pkt->payload_off, pos, off, csum_off, shift, flags = 2;
+	__u8 old, new;
+	__be16 from, to;
 
 	/* multiply-shift instead of a modulo: pos < len * 8 */
 	pos = ((__u64)bpf_get_prandom_u32() * (len * 8)) >> 32;
@@ -156,18 +157,23 @@ static __always_inline void nc_corrupt_payload(struct __sk_buff *skb, const stru
 		break;
 	case IPPROTO_UDP:
 		csum_off = pkt->l4_off + __builtin_offsetof(struct udphdr, check);
-		flags |= BPF_F_MARK_MANGLED_0; /* 0: IPv4 sender sent no checksum */
+		if (bpf_skb_load_bytes(skb, csum_off, &from, sizeof(from)))
+			return;
+		if (!from) {
+			/* IPv4 sent without checksum: nothing to fix but skb->csum */
+			bpf_skb_store_bytes(skb, off, &new, 1, BPF_F_RECOMPUTE_CSUM);
+			return;
+		}
+		flags |= BPF_F_MARK_MANGLED_0; /* a result of 0 is sent as 0xffff */
 		break;
 	default: /* ICMP, ICMPv6 */
 		csum_off = pkt->l4_off + __builtin_offsetof(struct icmphdr, checksum);
 		break;
 	}
-	/* the byte's place in its 16-bit checksum word, counted from the L4 header */
-	word[(off - pkt->l4_off) & 1] = old;
-	word[!((off - pkt->l4_off) & 1)] = 0;
-	__builtin_memcpy(&from, word, sizeof(from));
-	word[(off - pkt->l4_off) & 1] = new;
-	__builtin_memcpy(&to, word, sizeof(to));
+	/* the byte's half of its 16-bit checksum word, counted from the L4 header */
+	shift = (off - pkt->l4_off) & 1 ? 0 : 8;
+	from = bpf_htons((__u16)old << shift);
+	to = bpf_htons((__u16)new << shift);
 
 	if (bpf_skb_store_bytes(skb, off, &new, 1, 0))
 		return;

@@ -67,31 +67,38 @@ static __always_inline bool nc_rule_has_ifindex(const struct nc_rule *rule, __u3
  * rule entered under both SRC and DST keys (NC_RF_KEY_EITHER) is skipped
  * when the SRC lookup already found it, i.e. when the source port is in one
  * of its EITHER ranges (sport == dport is the common case of this).
+ *
+ * Branch-free on purpose: with a branch per range and kind, the verifier
+ * sees every combination of kinds as a different state and the program
+ * grows past its complexity limit.
  */
+#define NC_KIND_HIT	0xECA0 /* bit (kind * 4 + s_in + 2 * d_in): the range holds */
+#define NC_KIND_SRC_HIT	0xA000 /* ... and it is an EITHER range holding sport */
+
+static __always_inline __u32 nc_in_range(__u64 port, const struct nc_port_range *r)
+{
+	/* 1 when lo <= port <= hi; 16-bit values in 64-bit registers cannot wrap */
+	return ((port - r->lo) >> 63 | (r->hi - port) >> 63) ^ 1;
+}
+
 static __always_inline bool nc_rule_ports_ok(const struct nc_rule *rule, const struct nc_pkt *pkt,
 					     bool dst_lookup)
 {
-	__u16 sport = bpf_ntohs(pkt->sport), dport = bpf_ntohs(pkt->dport);
-	__u32 i, n = rule->n_ports, need = 0, have = 0;
-	bool src_either = false;
+	__u64 sport = bpf_ntohs(pkt->sport), dport = bpf_ntohs(pkt->dport);
+	__u32 i, n = rule->n_ports, need = 0, have = 0, src_either = 0;
 
 	if (!pkt->has_ports)
 		return false;
 	for (i = 0; i < NC_RULE_MAX_PORTS; i++) {
 		const struct nc_port_range *r = &rule->ports[i];
-		__u8 kind = rule->port_kind[i];
-		bool s_in, d_in;
+		__u32 kind = rule->port_kind[i] & 3, idx;
 
 		if (i >= n)
 			break;
-		s_in = sport >= r->lo && sport <= r->hi;
-		d_in = dport >= r->lo && dport <= r->hi;
-		need |= 1u << (kind & 3);
-		if ((kind == NC_PORT_SRC && s_in) || (kind == NC_PORT_DST && d_in) ||
-		    (kind == NC_PORT_EITHER && (s_in || d_in)))
-			have |= 1u << (kind & 3);
-		if (kind == NC_PORT_EITHER && s_in)
-			src_either = true;
+		idx = kind * 4 + nc_in_range(sport, r) + 2 * nc_in_range(dport, r);
+		need |= 1u << kind;
+		have |= ((NC_KIND_HIT >> idx) & 1) << kind;
+		src_either |= (NC_KIND_SRC_HIT >> idx) & 1;
 	}
 	if (need & ~have)
 		return false;

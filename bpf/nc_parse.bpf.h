@@ -88,7 +88,8 @@ static __always_inline int nc_parse_l4(void *data, void *data_end, __u32 off,
 		pkt->sport = th->source;
 		pkt->dport = th->dest;
 		pkt->has_ports = 1;
-		pkt->payload_off = off + th->doff * 4;
+		/* a bogus data offset must not point the payload into the header */
+		pkt->payload_off = off + (th->doff > 5 ? th->doff * 4 : sizeof(*th));
 		break;
 	}
 	case IPPROTO_UDP: {
@@ -147,7 +148,8 @@ static __always_inline int nc_parse(struct __sk_buff *skb, struct nc_pkt *pkt, _
 		pkt->family = 4;
 		pkt->peer[0] = dir == NC_DIR_EGRESS ? ip->daddr : ip->saddr;
 		pkt->l3_off = off;
-		end = off + bpf_ntohs(ip->tot_len);
+		/* 0 is a BIG TCP GSO packet: the skb knows the length */
+		end = ip->tot_len ? off + bpf_ntohs(ip->tot_len) : skb_len;
 		if (ip->frag_off & bpf_htons(IP_OFFSET))
 			first = false;
 		nexthdr = ip->protocol;

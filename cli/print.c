@@ -55,10 +55,9 @@ static int fill_row(json_object *obj, struct row *row)
 {
 	char buf[N_COLS][1024];
 	struct nc_wire_rule rule;
-	char err[256];
 	int c;
 
-	if (!nc_wire_rule_from_json(obj, &rule, err, sizeof(err))) {
+	if (!nc_wire_rule_from_json(obj, &rule, NULL, 0)) {
 		row->id = rule.id;
 		snprintf(buf[COL_ID], sizeof(buf[COL_ID]), "%" PRIu32, rule.id);
 		nc_spec_describe_fault(&rule.spec, buf[COL_FAULT], sizeof(buf[COL_FAULT]));
@@ -67,17 +66,24 @@ static int fill_row(json_object *obj, struct row *row)
 		snprintf(buf[COL_MATCHED], sizeof(buf[COL_MATCHED]), "%" PRIu64, rule.matched);
 		snprintf(buf[COL_AFFECTED], sizeof(buf[COL_AFFECTED]), "%" PRIu64, rule.affected);
 	} else {
-		/* A rule this chaosctl cannot read (a newer agent?) still gets a line. */
-		json_object *id = NULL;
+		/* A rule this chaosctl cannot read (from a newer agent, say) still
+		 * gets its line: id and fault name as sent, the rest in --json. */
+		json_object *id = NULL, *fault, *kind = NULL;
 
 		row->id = UINT64_MAX;
-		if (json_object_is_type(obj, json_type_object) &&
-		    json_object_object_get_ex(obj, "id", &id) && json_object_is_type(id, json_type_int))
-			row->id = (uint64_t)json_object_get_int64(id);
+		if (json_object_is_type(obj, json_type_object)) {
+			if (json_object_object_get_ex(obj, "id", &id) &&
+			    json_object_is_type(id, json_type_int))
+				row->id = (uint64_t)json_object_get_int64(id);
+			if (json_object_object_get_ex(obj, "fault", &fault) &&
+			    json_object_is_type(fault, json_type_object))
+				json_object_object_get_ex(fault, "kind", &kind);
+		}
 		snprintf(buf[COL_ID], sizeof(buf[COL_ID]), "%s",
 			 row->id == UINT64_MAX ? "?" : json_object_get_string(id));
-		snprintf(buf[COL_FAULT], sizeof(buf[COL_FAULT]), "?");
-		snprintf(buf[COL_TARGET], sizeof(buf[COL_TARGET]), "(unreadable: %s)", err);
+		snprintf(buf[COL_FAULT], sizeof(buf[COL_FAULT]), "%.40s",
+			 json_object_is_type(kind, json_type_string) ? json_object_get_string(kind) : "?");
+		snprintf(buf[COL_TARGET], sizeof(buf[COL_TARGET]), "(unreadable here; see --json)");
 		for (c = COL_LEFT; c < N_COLS; c++)
 			snprintf(buf[c], sizeof(buf[c]), "?");
 	}

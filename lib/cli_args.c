@@ -42,20 +42,20 @@ static const int option_codes[] = {
 };
 
 const struct nc_cli_option nc_cli_options[] = {
-	{ "port", 0, "N[-M]", NC_CLI_TARGET, "packets with source or destination port N (or N to M)" },
-	{ "sport", 0, "N[-M]", NC_CLI_TARGET, "packets with source port N (or N to M)" },
-	{ "dport", 0, "N[-M]", NC_CLI_TARGET, "packets with destination port N (or N to M)" },
-	{ "proto", 0, "tcp|udp|icmp", NC_CLI_TARGET, "packets of this protocol (default: any)" },
-	{ "ip", 0, "ADDR[/LEN]", NC_CLI_TARGET, "packets to or from this IPv4/IPv6 peer or network" },
-	{ "iface", 0, "NAME", NC_CLI_TARGET, "only on this interface (default: all)" },
+	{ "port", 0, "N[-M]", NC_CLI_TARGET, "source or destination port N (or N to M)" },
+	{ "sport", 0, "N[-M]", NC_CLI_TARGET, "source port N (or N to M)" },
+	{ "dport", 0, "N[-M]", NC_CLI_TARGET, "destination port N (or N to M)" },
+	{ "proto", 0, "PROTO", NC_CLI_TARGET, "tcp, udp or icmp (default: any protocol)" },
+	{ "ip", 0, "ADDR[/LEN]", NC_CLI_TARGET, "peer address or network, IPv4 or IPv6" },
+	{ "iface", 0, "NAME", NC_CLI_TARGET, "only on this interface (default: every one)" },
 	{ "netns", 0, "NAME|PATH", NC_CLI_TARGET, "in this network namespace (default: the agent's)" },
-	{ "direction", 0, "egress|ingress|both", NC_CLI_TARGET, "which way packets go (default: both)" },
-	{ "for", 0, "DURATION", NC_CLI_TARGET, "how long the fault lasts: 500ms, 30s, 2m, 1h (default: 5m)" },
+	{ "direction", 0, "DIR", NC_CLI_TARGET, "egress, ingress or both (default: both)" },
+	{ "for", 0, "DURATION", NC_CLI_TARGET, "how long: 500ms, 30s, 2m, 1h30m (default: 5m)" },
 	{ "dry-run", 0, NULL, NC_CLI_TARGET, "show what would be done, change nothing" },
-	{ "force", 0, NULL, NC_CLI_TARGET, "apply even where the agent would refuse" },
+	{ "force", 0, NULL, NC_CLI_TARGET, "override the agent's safety checks" },
 	{ "payload", 0, NULL, NC_CLI_PAYLOAD, "corrupt: damage payload bytes, keep checksums valid" },
 	{ "all", 0, NULL, NC_CLI_CLEAR, "clear: remove every rule" },
-	{ "socket", 0, "PATH", NC_CLI_GLOBAL, "agent socket (default: $" NC_SOCKET_ENV ", else " NC_DEFAULT_SOCKET ")" },
+	{ "socket", 0, "PATH", NC_CLI_GLOBAL, "netchaosd's socket (default: $" NC_SOCKET_ENV ",\nelse " NC_DEFAULT_SOCKET ")" },
 	{ "json", 0, NULL, NC_CLI_GLOBAL, "print the agent's JSON reply as-is" },
 	{ "help", 'h', NULL, NC_CLI_GLOBAL, "show help" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -75,19 +75,39 @@ const char *nc_cli_socket_path(const struct nc_cli_globals *g)
 	return env && *env ? env : NC_DEFAULT_SOCKET;
 }
 
+void nc_cli_print_help_line(FILE *out, const char *left, const char *help)
+{
+	const char *line = help;
+
+	/* A left part too wide for the column gets a line of its own. */
+	if (strlen(left) > NC_CLI_HELP_COLUMN) {
+		fprintf(out, "  %s\n", left);
+		left = "";
+	}
+	/* Continuation lines of the help ('\n' in it) start at the column. */
+	do {
+		size_t n = strcspn(line, "\n");
+
+		fprintf(out, "  %-*s  %.*s\n", NC_CLI_HELP_COLUMN, line == help ? left : "",
+			(int)n, line);
+		line += n;
+	} while (*line++);
+}
+
 void nc_cli_print_options(FILE *out, unsigned int group)
 {
 	const struct nc_cli_option *o;
 
 	for (o = nc_cli_options; o->name; o++) {
-		char left[64];
+		char left[64], shortname[8] = "    ";
 
 		if (!(o->groups & group))
 			continue;
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s", o->short_name ? "-" : "",
-			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
-			 o->metavar ? " " : "", o->metavar ? o->metavar : "");
-		fprintf(out, "  %-26s %s\n", left + (o->short_name ? 0 : 1), o->help);
+		if (o->short_name)
+			snprintf(shortname, sizeof(shortname), "-%c, ", o->short_name);
+		snprintf(left, sizeof(left), "%s--%s%s%s", shortname, o->name, o->metavar ? " " : "",
+			 o->metavar ? o->metavar : "");
+		nc_cli_print_help_line(out, left, o->help);
 	}
 }
 

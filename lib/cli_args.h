@@ -47,8 +47,12 @@ struct nc_cli_globals {
 /* The socket to use: --socket, else $NETCHAOS_SOCKET, else NC_DEFAULT_SOCKET. */
 const char *nc_cli_socket_path(const struct nc_cli_globals *g);
 
-/* "  --port N[-M]    help..." lines for the options of one group. */
+#define NC_CLI_HELP_COLUMN 24 /* width of the left part of help lines */
+
+/* "      --port N[-M]    help..." lines for the options of the groups. */
 void nc_cli_print_options(FILE *out, unsigned int group);
+/* One help line: "  LEFT    HELP", aligned like the options. */
+void nc_cli_print_help_line(FILE *out, const char *left, const char *help);
 
 /*
  * Global options before the command word. argv[0] is the program name;

@@ -31,6 +31,30 @@ static bool only_blanks(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * json-c's strict mode still takes 'single-quoted' strings, which are not
+ * JSON: find a quote outside a string. -1 if there is none.
+ */
+static long single_quote_at(const char *s, size_t n)
+{
+	bool in_string = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = false;
+		} else if (s[i] == '"') {
+			in_string = true;
+		} else if (s[i] == '\'') {
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
 static const char *type_name(json_object *v)
 {
 	return json_type_to_name(json_object_get_type(v));
@@ -98,6 +122,7 @@ static int msg_parse(const char *buf, size_t len, enum msg_kind kind, json_objec
 	enum json_tokener_error jerr;
 	json_object *msg;
 	size_t end;
+	long quote;
 	int ret;
 
 	*out = NULL;
@@ -117,6 +142,11 @@ static int msg_parse(const char *buf, size_t len, enum msg_kind kind, json_objec
 	/* Checked before parsing: a bare number is "incomplete" to the tokener. */
 	if (buf[strspn(buf, " \t\r\n")] != '{') {
 		nc_set_err(err, errlen, "message must be a JSON object");
+		return -EINVAL;
+	}
+	quote = single_quote_at(buf, len);
+	if (quote >= 0) {
+		nc_set_err(err, errlen, "invalid JSON: single quote (at byte %ld)", quote);
 		return -EINVAL;
 	}
 	tok = json_tokener_new_ex(NC_JSON_MAX_DEPTH);

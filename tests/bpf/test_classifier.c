@@ -64,7 +64,7 @@ struct pkt_spec {
 	const char *src, *dst;
 	uint16_t sport, dport;
 	size_t payload;		/* L4 payload bytes */
-	uint16_t frag_off;	/* fragment offset in 8-byte units; non-zero: no L4 header */
+	uint16_t frag_off;	/* fragment offset in 8-byte units (the L4 bytes stay) */
 	bool v6_ext;		/* IPv6: hop-by-hop + destination options headers */
 	bool v6_frag;		/* IPv6: a fragment header */
 	uint16_t udp_csum_zero;	/* IPv4 UDP sent without checksum */
@@ -233,15 +233,11 @@ static void build(struct pkt *p, const struct pkt_spec *s)
 		ip->frag_off = htons(s->frag_off);
 		assert_int_equal(inet_pton(AF_INET, s->src, &ip->saddr), 1);
 		assert_int_equal(inet_pton(AF_INET, s->dst, &ip->daddr), 1);
-		if (s->frag_off) {
-			/* a non-first fragment: bytes of the middle of a datagram */
-			p->l4_off = off + sizeof(*ip);
-			p->payload_off = p->l4_off;
-			memset(p->buf + p->l4_off, 0x5a, s->payload);
-			p->len = p->l4_off + s->payload;
-		} else {
-			put_l4(p, s, off + sizeof(*ip));
-		}
+		/*
+		 * A non-first fragment gets the same bytes as a first one, so a
+		 * parser that read ports from it would find them.
+		 */
+		put_l4(p, s, off + sizeof(*ip));
 		ip->tot_len = htons((uint16_t)(p->len - off));
 		ip->check = htons((uint16_t)~csum_fold(csum_add(0, ip, sizeof(*ip))));
 	} else {
@@ -274,18 +270,10 @@ static void build(struct pkt *p, const struct pkt_spec *s)
 			l4 += sizeof(*fh);
 		}
 		*next = s->proto;
-		if (s->frag_off) {
-			p->l4_off = l4;
-			p->payload_off = l4;
-			memset(p->buf + l4, 0x5a, s->payload);
-			p->len = l4 + s->payload;
-		} else {
-			put_l4(p, s, l4);
-		}
+		put_l4(p, s, l4);
 		ip6->ip6_plen = htons((uint16_t)(p->len - off - sizeof(*ip6)));
 	}
-	if (!s->frag_off)
-		fill_l4_csum(p, s);
+	fill_l4_csum(p, s);
 }
 
 /* ---- maps ------------------------------------------------------------- */
@@ -555,10 +543,9 @@ static void test_no_rules_passes(void **state)
 
 static void test_non_ip_passes(void **state)
 {
+	struct nc_rule rule = mk_rule(1, NC_ACT_DROP, 0);
 	struct pkt p;
 	struct run r;
-
-	struct nc_rule rule = mk_rule(1, NC_ACT_DROP, 0);
 
 	put_rule(1, &rule);
 	put_entry1(0, NC_PORT_ANY, 0, NULL, 1);
@@ -1326,6 +1313,7 @@ static int group_setup(void **state)
 	if (err) {
 		fprintf(stderr, "# load skeleton: %s (root? BTF?)\n", strerror(-err));
 		netchaos_bpf__destroy(fx.skel);
+		fx.skel = NULL;
 		return -1;
 	}
 	fx.prog[DIR_EGRESS] = bpf_program__fd(fx.skel->progs.nc_tc_egress);
@@ -1338,6 +1326,7 @@ static int group_setup(void **state)
 	fx.ncpus = libbpf_num_possible_cpus();
 	if (fx.ncpus <= 0) {
 		netchaos_bpf__destroy(fx.skel);
+		fx.skel = NULL;
 		return -1;
 	}
 	fx.csum_complete = probe_csum_complete();
@@ -1348,7 +1337,8 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	netchaos_bpf__destroy(fx.skel);
+	netchaos_bpf__destroy(fx.skel); /* NULL-safe */
+	fx.skel = NULL;
 	return 0;
 }
 

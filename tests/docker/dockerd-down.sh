@@ -19,7 +19,12 @@ PIDFILE=$DIR/dockerd.pid
 DOCKER=${DOCKER:-docker}
 
 log() { printf 'dockerd-down: %s\n' "$*" >&2; }
-trap 'rc=$?; ((rc == 0)) || log "failed (exit $rc)"; exit $rc' EXIT
+on_exit() {
+	local rc=$?
+	((rc == 0)) || log "failed (exit $rc)"
+	exit "$rc"
+}
+trap on_exit EXIT
 
 # Refuse anything that is not our own state directory before rm -rf.
 case $DIR in
@@ -43,6 +48,15 @@ if [[ -f $PIDFILE ]] && pid=$(cat "$PIDFILE") && kill -0 "$pid" 2>/dev/null; the
 		kill -9 "$pid" 2>/dev/null || true
 	fi
 	log "dockerd $pid stopped"
+fi
+# dockerd stops the containerd it started; after a SIGKILL it could not
+cpid=$(cat "$DIR/exec/containerd/containerd.pid" 2>/dev/null || true)
+if [[ -n $cpid ]] && kill -0 "$cpid" 2>/dev/null &&
+	grep -q "$DIR" "/proc/$cpid/cmdline" 2>/dev/null; then
+	log "stopping orphaned containerd $cpid"
+	kill "$cpid" 2>/dev/null || true
+	sleep 1
+	kill -9 "$cpid" 2>/dev/null || true
 fi
 
 # Mounts under DIR (overlay layers, netns files, shm): deepest first.

@@ -10,7 +10,8 @@
 #
 # Exit 77 when this machine cannot run it (tools missing, not root).
 # Environment: NC_DOCKER_DIR (state, default /var/tmp/netchaos-dockerd),
-# NC_DOCKER_BRIDGE (ncdock0), NC_DOCKER_NET (172.31.250.1/24), DOCKER (CLI).
+# NC_DOCKER_BRIDGE (ncdock0), NC_DOCKER_NET (172.31.250.1/24), DOCKER (CLI),
+# NC_DOCKER_PROBE=1 (only reuse: exit 1 if no daemon of ours answers).
 
 # Sourced: run in a child so `set -e` and traps stay out of the caller's shell.
 if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
@@ -35,7 +36,7 @@ ms() { date +%s%3N; }
 # Everything the private daemon needs, checked before touching anything.
 check_tools() {
 	local missing=() t
-	for t in dockerd containerd containerd-shim-runc-v2 runc "$DOCKER" curl ip busybox tar; do
+	for t in dockerd containerd containerd-shim-runc-v2 runc "$DOCKER" curl ip busybox tar chroot file; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	if ((${#missing[@]})); then
@@ -125,9 +126,8 @@ build_image() {
 	root=$(mktemp -d "$DIR/rootfs.XXXXXX")
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root}
 	cp "$(command -v busybox)" "$root/bin/busybox"
-	busybox --list-full | while read -r applet; do
-		[[ -e $root/$applet ]] || ln -s /bin/busybox "$root/$applet"
-	done
+	# one process for all applet links (a loop of `ln` takes seconds here)
+	chroot "$root" /bin/busybox --install -s
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 	echo 'root:x:0:' >"$root/etc/group"
 	tar -C "$root" -c . | "$DOCKER" --host "unix://$SOCK" import \
@@ -139,6 +139,8 @@ build_image() {
 check_tools
 if daemon_alive && api_up; then
 	log "reusing dockerd $(cat "$PIDFILE") at $SOCK"
+elif [[ ${NC_DOCKER_PROBE:-0} == 1 ]]; then
+	exit 1
 else
 	if daemon_alive; then
 		log "dockerd $(cat "$PIDFILE") is not answering; run dockerd-down.sh first"

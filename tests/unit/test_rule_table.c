@@ -814,7 +814,7 @@ static void test_overlapping_cidrs(void **state)
 	for (int order = 0; order < 2; order++) {
 		struct nc_rule_spec wide = spec_new(NC_FAULT_LOSS, NC_PROTO_TCP);
 		struct nc_rule_spec narrow = spec_new(NC_FAULT_DROP, NC_PROTO_TCP);
-		uint32_t id_wide, id_narrow, a, b;
+		uint32_t id_wide, id_narrow, a, b, lo, hi;
 
 		spec_port(&wide, NC_PORT_DST, 80, 80);
 		spec_port(&narrow, NC_PORT_DST, 80, 80);
@@ -833,8 +833,8 @@ static void test_overlapping_cidrs(void **state)
 			id_narrow = h->next_id;
 			b = add_rule(h, 0, &narrow);
 		}
-		uint32_t lo = id_wide < id_narrow ? id_wide : id_narrow;
-		uint32_t hi = id_wide < id_narrow ? id_narrow : id_wide;
+		lo = id_wide < id_narrow ? id_wide : id_narrow;
+		hi = id_wide < id_narrow ? id_narrow : id_wide;
 
 		EXPECT(h->f, pkt_make(0, IPPROTO_TCP, 5, 80, "10.1.2.3"), lo, hi);
 		EXPECT(h->f, pkt_make(0, IPPROTO_TCP, 5, 80, "10.2.0.1"), id_wide);
@@ -1385,6 +1385,45 @@ static void test_slots_exhausted(void **state)
 	assert_int_equal(nc_rule_table_remove(h->t, NC_MAX_RULES), -ENOENT);
 }
 
+/* The largest rules there can be, until nc_match would overflow. */
+static void test_match_map_full(void **state)
+{
+	struct h *h = *state;
+	struct nc_rule_spec s;
+	struct snap before;
+	size_t per_rule = 0, entries;
+	uint32_t slot;
+	int err = 0, n = 0;
+
+	while (!err) {
+		s = spec_new(NC_FAULT_DROP, NC_PROTO_TCP | NC_PROTO_UDP | NC_PROTO_ICMP);
+		for (int i = 0; i < NC_RULE_MAX_PORTS; i++)
+			spec_port(&s, NC_PORT_EITHER, (uint16_t)(1 + i * NC_EXPAND_PORTS_MAX),
+				  (uint16_t)((i + 1) * NC_EXPAND_PORTS_MAX));
+		for (int i = 0; i < NC_RULE_MAX_CIDRS; i++) {
+			char cidr[32];
+
+			snprintf(cidr, sizeof(cidr), "10.%d.%d.0/24", n, i);
+			spec_cidr(&s, cidr);
+		}
+		assert_int_equal(nc_rule_table_count_entries(&s, &per_rule), 0);
+		snap_take(h->f, &before);
+		entries = nc_rule_table_match_entries(h->t);
+		err = add_rule_id(h, 0, &s, (uint32_t)n + 1, &slot);
+		if (!err) {
+			snap_free(&before);
+			n++;
+		}
+	}
+	assert_int_equal(err, -ENOSPC);
+	assert_int_equal(n, NC_MAX_MATCH_ENTRIES / per_rule);
+	assert_int_equal(nc_rule_table_match_entries(h->t), entries);
+	assert_fake_matches(h->f, &before);
+	snap_free(&before);
+	EXPECT(h->f, pkt_make(0, IPPROTO_UDP, 9, 512, "10.1.15.1"), 2);
+	EXPECT(h->f, pkt_make(0, IPPROTO_UDP, 600, 513, "10.1.15.1"));
+}
+
 static void test_odd_specs_do_not_crash(void **state)
 {
 	struct h *h = *state;
@@ -1441,18 +1480,30 @@ static void test_random_against_spec(void **state)
 	static const uint8_t masks[] = { 0, NC_PROTO_TCP, NC_PROTO_UDP, NC_PROTO_TCP | NC_PROTO_UDP,
 					 NC_PROTO_ICMP };
 	struct h *h = *state;
-	uint32_t live_slots[64], want[64], got[64];
+	uint32_t live_slots[80], want[80], got[80];
 	size_t n_live = 0;
 	unsigned int seed = 12345;
-	int refused = 0;
+	int refused = 0, failed = 0;
 
-	for (int op = 0; op < 600; op++) {
-		if (n_live < 40 && (n_live == 0 || rand_r(&seed) % 10 < 6)) {
+	for (int op = 0; op < 1000; op++) {
+		struct snap before;
+		int err;
+
+		/* One operation in four meets a failing map write. */
+		snap_take(h->f, &before);
+		if (rand_r(&seed) % 4 == 0)
+			h->f->fail_at = h->f->calls + 1 + (unsigned long)(rand_r(&seed) % 12);
+		if (n_live < 70 && (n_live == 0 || rand_r(&seed) % 10 < 6)) {
 			struct nc_rule_spec s = spec_new(NC_FAULT_LOSS, masks[rand_r(&seed) % 5]);
 			int np = rand_r(&seed) % 3, nc = rand_r(&seed) % 3;
-			uint32_t slot;
-			int err;
+			uint32_t slot, scope = rand_r(&seed) % 4 == 0; /* scope 0 crowded */
 
+			if (rand_r(&seed) % 2) { /* a hot spot, to reach NC_STACK_MAX */
+				s.proto_mask = NC_PROTO_TCP;
+				spec_port(&s, NC_PORT_DST, 80, 80);
+				np = 0;
+				nc = rand_r(&seed) % 2;
+			}
 			for (int i = 0; i < np; i++) {
 				uint8_t kind = (uint8_t)(1 + rand_r(&seed) % 3);
 				int r = rand_r(&seed) % 4;
@@ -1470,10 +1521,14 @@ static void test_random_against_spec(void **state)
 			for (int i = 0; i < nc; i++)
 				spec_cidr(&s, cidrs[rand_r(&seed) % (sizeof(cidrs) / sizeof(*cidrs))]);
 
-			struct snap before;
-
-			snap_take(h->f, &before);
-			err = add_rule_id(h, (uint32_t)(rand_r(&seed) % 2), &s, h->next_id++, &slot);
+			err = add_rule_id(h, scope, &s, h->next_id, &slot);
+			if (err == -EIO) {
+				assert_fake_matches(h->f, &before);
+				failed++;
+				h->f->fail_at = 0;
+				err = add_rule_id(h, scope, &s, h->next_id, &slot);
+			}
+			h->next_id++;
 			if (err) {
 				assert_int_equal(err, -E2BIG);
 				assert_fake_matches(h->f, &before);
@@ -1481,13 +1536,23 @@ static void test_random_against_spec(void **state)
 			} else {
 				live_slots[n_live++] = slot;
 			}
-			snap_free(&before);
 		} else {
 			size_t i = (size_t)rand_r(&seed) % n_live;
 
-			del_rule(h, live_slots[i]);
+			err = nc_rule_table_remove(h->t, live_slots[i]);
+			if (err) {
+				assert_int_equal(err, -EIO);
+				assert_fake_matches(h->f, &before);
+				failed++;
+				h->f->fail_at = 0;
+				err = nc_rule_table_remove(h->t, live_slots[i]);
+			}
+			assert_int_equal(err, 0);
+			h->recs[live_slots[i]].live = false;
 			live_slots[i] = live_slots[--n_live];
 		}
+		h->f->fail_at = 0;
+		snap_free(&before);
 		assert_int_equal(nc_rule_table_live(h->t), n_live);
 
 		for (int k = 0; k < 60; k++) {
@@ -1519,12 +1584,16 @@ static void test_random_against_spec(void **state)
 	for (int i = 0; i < NC_MAX_RULES; i++)
 		assert_false(h->f->rule_set[i]);
 	assert_int_equal(h->f->patterns[0] | h->f->patterns[1], 0);
-	printf("# random: 600 operations, %d refused with -E2BIG\n", refused);
+	printf("# random: 1000 operations, %d refused with -E2BIG, %d rolled back\n", refused,
+	       failed);
+	assert_true(refused > 0);
+	assert_true(failed > 0);
 }
 
 /* --- scale ----------------------------------------------------------------- */
 
-static void scale_run(struct h *h, const char *what, void (*make)(uint32_t i, struct nc_rule_spec *s))
+static void scale_run(struct h *h, const char *what,
+		      void (*make)(uint32_t i, struct nc_rule_spec *s))
 {
 	static uint32_t slots[10000];
 	double t0, t_ins, t_del;
@@ -1643,6 +1712,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_insert_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_match_map_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_specs_do_not_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_against_spec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_10k_ports, setup, teardown),

@@ -23,7 +23,7 @@ log() { echo "fetch-kernel: $*" >&2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--refresh) refresh=1 ;;
-	-h | --help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
@@ -76,7 +76,7 @@ esac
 # boot the uncompressed ELF directly through its PVH entry point instead.
 # Writes boot/vmlinux-KVER when the kernel has one; run.sh falls back otherwise.
 extract_vmlinux() {
-	local dir=$1 bz=$1/boot/vmlinuz-$kver out=$1/boot/vmlinux-$kver magic tool off
+	local bz=$1/boot/vmlinuz-$kver out=$1/boot/vmlinux-$kver magic tool off
 	[ -e "$out" ] && return 0
 	command -v readelf >/dev/null 2>&1 || return 0
 	for magic in '\xFD7zXZ\x00:xz -dc --single-stream' '\x28\xB5\x2F\xFD:zstd -dcq' \

@@ -48,6 +48,7 @@ stage1() {
 	{ $BB cp /bin/busybox /newroot$NCVM/bin/busybox && $BB cp /init /newroot$NCVM/init; } ||
 		die "cannot copy busybox into the new root"
 	$BB umount /proc /sys /dev 2>/dev/null
+	# shellcheck disable=SC2093 # exec fails only if switch_root is missing
 	exec $BB switch_root /newroot $NCVM/bin/busybox sh $NCVM/init stage2
 	die "switch_root failed"
 }
@@ -99,9 +100,11 @@ stage2() {
 	while [ "$i" -lt "${NCVM_NSHARES:-0}" ]; do
 		eval "dir=\$NCVM_SHARE_$i"
 		# shellcheck disable=SC2154
-		$BB mkdir -p "$dir" &&
-			$BB mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=512000 \
-				"ncshare$i" "$dir" || die "cannot mount share $i at $dir"
+		if ! $BB mkdir -p "$dir" ||
+			! $BB mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=512000 \
+				"ncshare$i" "$dir"; then
+			die "cannot mount share $i at $dir"
+		fi
 		i=$((i + 1))
 	done
 

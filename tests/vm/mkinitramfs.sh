@@ -14,7 +14,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
-[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: mkinitramfs.sh KERNEL_DIR [OUTPUT]"
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	die "usage: mkinitramfs.sh KERNEL_DIR [OUTPUT]"
+fi
 kdir=$(cd "$1" && pwd) || die "no such directory: $1"
 kvers=("$kdir"/lib/modules/*/modules.dep)
 [ -e "${kvers[0]}" ] || die "$kdir has no lib/modules/*/modules.dep (run fetch-kernel.sh)"

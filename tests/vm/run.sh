@@ -12,12 +12,14 @@
 #   --share DIR      make host DIR writable in the guest at the same path;
 #                    repeatable (everything else the guest writes is discarded)
 #   --env NAME[=VAL] pass an environment variable (the guest gets a clean
-#                    environment: PATH, HOME, TERM, LANG, NC_VM=1, NC_*)
+#                    environment: PATH, HOME, TERM, LANG, NC_VM=1, and our
+#                    NC_* variables except NC_VM_*)
 #   --console FILE   keep the guest's serial console log in FILE
 #   -v               report kernel and timings on stderr
 # exit status: CMD's; 124 if the timeout hit, 125 if the VM failed to boot or
 # to report an exit status (the console log's tail is shown on stderr).
-# env: NC_VM_CACHE (default <repo>/build/vm), NC_VM_KVER, NC_VM_QEMU.
+# env: NC_VM_CACHE (default <repo>/build/vm), NC_VM_KVER (pin a kernel),
+#      NC_VM_QEMU (qemu binary), NC_VM_QEMU_ARGS (extra qemu arguments).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,7 +31,7 @@ verbose=0
 shares=()
 envs=()
 
-usage() { sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"; }
 die() { echo "run.sh: $*" >&2; exit 125; }
 vlog() { [ "$verbose" = 0 ] || echo "run.sh: $*" >&2; }
 
@@ -52,12 +54,17 @@ done
 [[ $timeout =~ ^[0-9]+$ ]] || die "--timeout: not a number: $timeout"
 command -v "$qemu" >/dev/null || die "$qemu not found (apt-get install qemu-system-x86)"
 
+# The guest sees the host's / except under these (its own mounts hide them).
+hidden() { case $1/ in /run/* | /proc/* | /sys/* | /dev/*) return 0 ;; esac; return 1; }
+hidden "$(pwd -P)" && die "the current directory $(pwd -P) is not visible in the guest"
+
 t0=$(date +%s.%N)
 kdir=$("$here/fetch-kernel.sh") || die "could not fetch the kernel"
 initrd=$("$here/mkinitramfs.sh" "$kdir") || die "could not build the initramfs"
 kvers=("$kdir"/lib/modules/*/modules.dep)
 moddir=$(dirname "${kvers[0]}")
 kver=${moddir##*/}
+hidden "$moddir" && die "the kernel cache $kdir is not visible in the guest (NC_VM_CACHE)"
 kernel=$kdir/boot/vmlinux-$kver # uncompressed, PVH entry: boots ~4 s faster
 [ -f "$kernel" ] || kernel=$kdir/boot/vmlinuz-$kver
 [ -f "$kernel" ] || die "no kernel image $kernel"
@@ -65,6 +72,7 @@ kernel=$kdir/boot/vmlinux-$kver # uncompressed, PVH entry: boots ~4 s faster
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ncvm.XXXXXX")
 runner_pid=
 tail_pids=()
+# shellcheck disable=SC2317 # called through trap
 cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM HUP
@@ -118,6 +126,8 @@ qargs=(
 	-serial "file:$tmp/console.log" -monitor none
 	-pidfile "$tmp/qemu.pid"
 )
+# shellcheck disable=SC2206 # extra qemu arguments are split on blanks on purpose
+[ -z "${NC_VM_QEMU_ARGS:-}" ] || qargs+=($NC_VM_QEMU_ARGS)
 qemu_fsdev root / hostroot ro
 qemu_fsdev res "$res" ncres
 i=0
@@ -172,7 +182,8 @@ t2=$(date +%s.%N)
 
 show_console() {
 	echo "run.sh: --- last lines of the guest console ---" >&2
-	tail -n 25 "$tmp/console.log" >&2 2>/dev/null || true
+	tail -n 25 "$tmp/console.log" 2>/dev/null |
+		sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' >&2 || true
 	if [ -s "$tmp/qemu.out" ]; then
 		echo "run.sh: --- qemu said ---" >&2
 		tail -n 10 "$tmp/qemu.out" >&2

@@ -7,7 +7,7 @@
 # stderr kept apart, exit status, timeout). Reports each VM run's wall time.
 #
 # usage: selftest.sh            (host; exit status 0 iff every test passed)
-#        selftest.sh --guest KVER CWD MARKER   (what run.sh runs in the VM)
+#        selftest.sh --guest KVER CWD MARKER [PROBE]   (what run.sh runs in the VM)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +46,7 @@ within() { # value lo hi
 }
 
 guest() {
-	local kver=$1 cwd=$2 marker=$3 rtt m
+	local kver=$1 cwd=$2 marker=$3 probe=${4:-} rtt m
 	# The guest's own TAP lines; the host numbers and counts them.
 	n=0
 	ping_log=$(mktemp)
@@ -94,12 +94,18 @@ guest() {
 		check "modprobe $m" modprobe "$m"
 	done
 	check "htb and tbf qdiscs" sh -c 'tc qdisc add dev ncifb0 root handle 1: htb &&
-		tc qdisc add dev ncifb0 parent 1: handle 2: tbf rate 1mbit burst 10k latency 50ms'
+		tc class add dev ncifb0 parent 1: classid 1:1 htb rate 10mbit &&
+		tc qdisc add dev ncifb0 parent 1:1 handle 2: tbf rate 1mbit burst 10k latency 50ms'
 	check "mirred redirect to ifb" sh -c 'ip link set ncifb0 up &&
 		tc filter add dev lo ingress protocol all prio 1 u32 match u32 0 0 \
 			action mirred egress redirect dev ncifb0'
 	check "bpftool (libbpf-linked host binary) lists programs" bpftool prog list
 	check "bpftool sees BTF" sh -c 'bpftool btf list | grep -q vmlinux'
+	if [ -n "$probe" ]; then
+		check "host program linked to libbpf.so loads a sched_cls program" "$probe"
+	else
+		ok "host program linked to libbpf.so # SKIP no cc or libbpf-dev on the host"
+	fi
 	return 0
 }
 
@@ -123,10 +129,33 @@ trap 'rm -rf "$tmp"; rm -f "$repo/$marker"' EXIT
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
+# A dynamically linked libbpf user, built here, run there (tmp is under /tmp,
+# which the guest sees through its overlay).
+probe=
+if command -v cc >/dev/null && pkg-config --exists libbpf 2>/dev/null; then
+	cat >"$tmp/probe.c" <<'EOF'
+#include <stdio.h>
+#include <bpf/libbpf.h>
+int main(void)
+{
+	int r = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL);
+
+	printf("libbpf %s: sched_cls probe %d\n", libbpf_version_string(), r);
+	return r == 1 ? 0 : 1;
+}
+EOF
+	# shellcheck disable=SC2046
+	if cc -o "$tmp/probe" "$tmp/probe.c" $(pkg-config --cflags --libs libbpf) 2>"$tmp/cc.err"; then
+		probe=$tmp/probe
+	else
+		sed 's/^/# cc: /' "$tmp/cc.err"
+	fi
+fi
+
 echo "# kernel $kver; a VM run = boot + command + poweroff, wall time"
 t0=$(now)
 rc=0
-"$here/run.sh" -- "$here/selftest.sh" --guest "$kver" "$repo" "$marker" >"$tmp/guest.out" \
+"$here/run.sh" -- "$here/selftest.sh" --guest "$kver" "$repo" "$marker" "$probe" >"$tmp/guest.out" \
 	2>"$tmp/guest.err" || rc=$?
 t1=$(now)
 echo "# VM run with the guest checks: $(secs "$t0" "$t1") s"
