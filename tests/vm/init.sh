@@ -113,7 +113,7 @@ stage2() {
 
 	say "running command"
 	cd / || die "no /"
-	$NCVM_SHELL $NCVM/res/cmd.sh </dev/null >>$NCVM/res/stdout 2>>$NCVM/res/stderr
+	"$NCVM_SHELL" $NCVM/res/cmd.sh </dev/null >>$NCVM/res/stdout 2>>$NCVM/res/stderr
 	rc=$?
 	echo "$rc" >$NCVM/res/rc.tmp && $BB mv $NCVM/res/rc.tmp $NCVM/res/rc
 	say "command exited with $rc"
