@@ -19,7 +19,8 @@
 # exit status: CMD's; 124 if the timeout hit, 125 if the VM failed to boot or
 # to report an exit status (the console log's tail is shown on stderr).
 # env: NC_VM_CACHE (default <repo>/build/vm), NC_VM_KVER (pin a kernel),
-#      NC_VM_QEMU (qemu binary), NC_VM_QEMU_ARGS (extra qemu arguments).
+#      NC_VM_QEMU (qemu binary), NC_VM_QEMU_ARGS (extra qemu arguments),
+#      NC_VM_APPEND (extra kernel command line).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -122,7 +123,7 @@ qargs=(
 	-nographic -nodefaults -no-user-config -no-reboot
 	-machine pc -accel tcg -cpu max -smp 1 -m "$mem"
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 mitigations=off"
+	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 mitigations=off${NC_VM_APPEND:+ $NC_VM_APPEND}"
 	-serial "file:$tmp/console.log" -monitor none
 	-pidfile "$tmp/qemu.pid"
 )
