@@ -112,3 +112,64 @@ clean:
 
 .PHONY: all tests check install clean
 .SECONDARY:
+
+# ---- fuzzing (tests/fuzz): libFuzzer + ASan + UBSan, no kernel needed ----
+# `make fuzz` runs each target for FUZZ_SECONDS; tests/fuzz/run.sh SECONDS is
+# the short run of the test suite. Sources are compiled straight in, with
+# clang, whatever CC the rest of the build uses. -Wno-format-nonliteral: clang's
+# -Wformat=2 flags agent/log.c's libbpf print callback, which gcc's does not.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iagent -Ilib $(PKG_CFLAGS) \
+		-Wno-format-nonliteral \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_HDRS    := $(wildcard include/netchaos/*.h agent/*.h lib/*.h)
+FUZZ_BIN     := $(FUZZ_DIR)/fuzz_request $(FUZZ_DIR)/fuzz_http
+
+$(FUZZ_DIR)/fuzz_request: tests/fuzz/fuzz_request.c agent/handlers.c agent/rule_table.c \
+			  agent/log.c $(LIB_SRC) $(FUZZ_HDRS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+
+$(FUZZ_DIR)/fuzz_http: tests/fuzz/fuzz_http.c agent/http.c $(FUZZ_HDRS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(BUILD)
+
+.PHONY: fuzz fuzz-build
+
+# ---- Benchmarks (bench/, docs/benchmarks.md) --------------------------------
+# `make bench`: the quick suite (about 3 minutes on 2 cores); `make bench-full`:
+# longer runs, more repetitions. Both need root; results go to $(BUILD)/bench/.
+# BENCH_ARGS passes options to bench/bench.sh (e.g. BENCH_ARGS=--no-vm).
+NCB_TOOLS   := ncb_flood ncb_lat ncb_rtt ncb_client
+NCB_BIN     := $(NCB_TOOLS:%=$(BUILD)/bench/%)
+BENCH_BIN   := $(NCB_BIN) $(BUILD)/bench/bench_classifier
+BENCH_ARGS  ?=
+
+$(NCB_TOOLS:%=$(BUILD)/bench/%.o) $(BUILD)/bench/bench_classifier.o: bench/ncb.h
+
+$(NCB_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/bench/bench_classifier: $(BUILD)/bench/bench_classifier.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-tools: all $(BENCH_BIN)
+
+bench: bench-tools
+	$(Q)bench/bench.sh --quick --build $(BUILD) $(BENCH_ARGS)
+
+bench-full: bench-tools
+	$(Q)bench/bench.sh --full --build $(BUILD) $(BENCH_ARGS)
+
+.PHONY: bench bench-full bench-tools

@@ -17,6 +17,7 @@
 #include "netns.h"
 #include "rule_table.h"
 #include "spec.h"
+#include "state.h"
 #include "units.h"
 
 struct scope {
@@ -46,6 +47,7 @@ struct nc_faults {
 	struct fault *head;
 	size_t count;
 	uint32_t next_id;
+	const char *state_file; /* NULL: no record kept */
 };
 
 #define NC_MAX_LINKS 256
@@ -108,6 +110,26 @@ static void scope_detach_all(struct scope *s)
 	s->n_atts = 0;
 }
 
+/* Record the namespaces we work in, for the agent after us if we crash. */
+static void state_save(struct nc_faults *f)
+{
+	const char *names[NC_MAX_SCOPES];
+	size_t n = 0;
+
+	if (!f->state_file)
+		return;
+	for (uint32_t i = 0; i < NC_MAX_SCOPES; i++)
+		if (f->scopes[i].used && f->scopes[i].ns.name[0])
+			names[n++] = f->scopes[i].ns.name;
+	nc_state_save(f->state_file, names, n);
+}
+
+void nc_faults_set_state_file(struct nc_faults *f, const char *path)
+{
+	f->state_file = path;
+	state_save(f);
+}
+
 static void scope_release(struct nc_faults *f, uint32_t id)
 {
 	struct scope *s = &f->scopes[id];
@@ -116,6 +138,7 @@ static void scope_release(struct nc_faults *f, uint32_t id)
 	nc_datapath_scope_release(f->dp, id);
 	nc_netns_close(&s->ns);
 	memset(s, 0, sizeof(*s));
+	state_save(f);
 }
 
 static int scope_find_or_new(struct nc_faults *f, struct nc_netns *ns, uint32_t *id, bool *created)
@@ -139,6 +162,7 @@ static int scope_find_or_new(struct nc_faults *f, struct nc_netns *ns, uint32_t 
 	f->scopes[free_id].ns = *ns;
 	*id = (uint32_t)free_id;
 	*created = true;
+	state_save(f);
 	return 0;
 }
 

@@ -34,6 +34,8 @@ struct nc_fault_info {
 
 int nc_faults_new(struct nc_datapath *dp, const struct nc_faults_limits *limits,
 		  struct nc_faults **out);
+/* Keep a record of the namespaces in use in this file (see state.h). */
+void nc_faults_set_state_file(struct nc_faults *f, const char *path);
 /* Removes every rule and attachment, then frees. */
 void nc_faults_free(struct nc_faults *f);
 

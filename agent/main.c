@@ -21,6 +21,7 @@
 #include "log.h"
 #include "loop.h"
 #include "server.h"
+#include "state.h"
 #include "units.h"
 
 #define TICK_MS 100
@@ -28,6 +29,7 @@
 struct options {
 	const char *socket;
 	const char *group;
+	const char *state_file;
 	uint32_t max_rules;
 	uint64_t max_duration_ms;
 	uint64_t deadman_ms;
@@ -51,6 +53,8 @@ static void usage(FILE *f)
 		"Kernel-level network chaos agent. Runs in the foreground, logs to stderr.\n\n"
 		"  -s, --socket PATH        control socket (default %s)\n"
 		"  -g, --group NAME         group allowed to change faults besides root\n"
+		"      --state-file PATH    record of namespaces in use, for cleanup after\n"
+		"                           a crash (default: state.json beside the socket)\n"
 		"      --max-rules N        concurrent rules (default 1000)\n"
 		"      --max-duration DUR   longest rule duration accepted (default 24h)\n"
 		"      --deadman DUR        faults stop this long after the agent stops\n"
@@ -67,6 +71,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "state-file", required_argument, NULL, 'S' },
 		{ "max-rules", required_argument, NULL, 'R' },
 		{ "max-duration", required_argument, NULL, 'D' },
 		{ "deadman", required_argument, NULL, 'd' },
@@ -87,6 +92,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'g':
 			o->group = optarg;
+			break;
+		case 'S':
+			o->state_file = optarg;
 			break;
 		case 'R':
 			errno = 0;
@@ -215,6 +223,7 @@ int main(int argc, char **argv)
 	struct nc_server_config scfg = { .group = (gid_t)-1, .max_clients = 1024, .idle_ms = 10000 };
 	struct nc_faults_limits limits;
 	int epfd = -1, err, status = 1;
+	char state_path[4096];
 
 	if (parse_options(argc, argv, &opt))
 		return 2;
@@ -234,6 +243,14 @@ int main(int argc, char **argv)
 	limits.max_rules = opt.max_rules;
 	limits.max_duration_ms = opt.max_duration_ms;
 
+	if (!opt.state_file) {
+		const char *slash = strrchr(opt.socket, '/');
+
+		snprintf(state_path, sizeof(state_path), "%.*s%sstate.json",
+			 slash ? (int)(slash - opt.socket) : 0, opt.socket, slash ? "/" : "");
+		opt.state_file = state_path;
+	}
+
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0) {
 		pr_err("epoll: %s", strerror(errno));
@@ -252,9 +269,12 @@ int main(int argc, char **argv)
 		pr_err("cannot write the agent heartbeat: %s", strerror(-err));
 		goto out;
 	}
+	/* Sweep up after a previous agent that died without cleaning up. */
+	nc_state_cleanup(opt.state_file);
 	err = nc_faults_new(l.agent.dp, &limits, &l.agent.faults);
 	if (err)
 		goto out;
+	nc_faults_set_state_file(l.agent.faults, opt.state_file);
 	l.agent.socket_path = opt.socket;
 	l.agent.started_ns = nc_now_boottime_ns();
 	err = nc_server_open(&scfg, epfd, nc_handle_request, &l.agent, &l.server);
@@ -290,6 +310,8 @@ out:
 			pr_info("removed %zu rule(s) and their attachments", n);
 	}
 	nc_datapath_close(l.agent.dp);
+	if (status == 0)
+		unlink(opt.state_file);
 	if (l.sig.fd >= 0)
 		close(l.sig.fd);
 	if (l.tick.fd >= 0)

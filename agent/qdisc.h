@@ -2,19 +2,29 @@
 /*
  * netem rules as qdiscs: per interface and direction, an HTB root
  * (NC_QDISC_MAJOR:) with one class and one netem leaf per rule, which the
- * classifier steers packets into by setting skb->priority to the class id;
- * at ingress the tree sits on an IFB device the classifier redirects to. The
- * interface's previous root set-up is saved and put back exactly when its
- * last rule ends. agent/qdisc.c starts with the long version.
+ * classifier steers packets into by setting skb->priority to the class id.
+ * At ingress the tree sits on an IFB device, and a filter of this module on
+ * the interface's clsact ingress hook (priority NC_QDISC_STEER_PRIO, after
+ * the classifier's) redirects every packet whose skb->priority names one of
+ * our classes to it with act_mirred. The interface's previous root set-up is
+ * saved and put back exactly when its last rule ends. agent/qdisc.c starts
+ * with the long version.
+ *
+ * Contract with the classifier: for a netem rule it sets skb->priority =
+ * *classid and returns TC_ACT_UNSPEC, at egress and at ingress alike; it
+ * must not bpf_redirect() to the IFB itself: kernels before 6.x (Debian's
+ * 6.1 measured) do not mark such packets redirected, and the IFB drops them
+ * (rx_dropped).
  *
  * Everything works in the CURRENT network namespace (the caller enters it);
  * the module's state is keyed by (namespace, ifindex, direction). Functions
  * return 0 or -errno; err (may be NULL) gets a one-line reason.
  *
  * Order for the caller: add the qdisc rule first and only then the BPF rule
- * that steers to *classid (and redirects to *redirect_ifindex); on removal,
- * the BPF rule first, then nc_qdisc_rule_del(). At ingress, a redirect to an
- * IFB that no longer exists drops the packet.
+ * that steers to *classid; on removal, the BPF rule first, then
+ * nc_qdisc_rule_del(), and every qdisc rule of an interface before
+ * nc_detach() (our steering filter keeps a clsact in use). At start-up,
+ * nc_qdisc_cleanup_stale() before nc_attach_remove_stale().
  */
 #ifndef NC_QDISC_H
 #define NC_QDISC_H
@@ -31,6 +41,11 @@ struct nl_msg;
 #define NC_QDISC_MAJOR		0x4e43u	/* "NC": handle of our HTB roots */
 #define NC_QDISC_MINOR_MAX	0x4000u	/* rule minors are 1..this (< NC_QDISC_MAJOR) */
 #define NC_QDISC_IFB_PREFIX	"ncifb"	/* + ifindex: our IFB of that interface */
+/* The ingress steering filter: cls_bpf at this priority and handle on the
+ * clsact ingress hook, program NC_QDISC_STEER_PROG, action mirred. */
+#define NC_QDISC_STEER_PRIO	0x4e43u
+#define NC_QDISC_STEER_HANDLE	1u
+#define NC_QDISC_STEER_PROG	"nc_ifb_steer"
 /* Rate and ceil of every HTB class: far above any link, so HTB never shapes;
  * `rate` rules are shaped by netem itself. */
 #define NC_QDISC_UNSHAPED_BPS	100000000000ull /* 100 Gbit/s */
@@ -52,10 +67,12 @@ int nc_qdisc_probe_netem(bool *available, char *reason, size_t len);
  * Add the netem qdisc of one rule, minor 1..NC_QDISC_MINOR_MAX (unique per
  * interface and direction). The first rule of an interface and direction
  * builds the tree: egress saves the interface's root set-up and replaces the
- * root; ingress creates the IFB NC_QDISC_IFB_PREFIX<ifindex>. On return
- * *classid is what the classifier writes to skb->priority and
- * *redirect_ifindex the IFB to redirect to (0 at egress). On failure nothing
- * is left behind. -EOPNOTSUPP when the kernel has no sch_netem, -EBUSY when
+ * root; ingress creates the IFB NC_QDISC_IFB_PREFIX<ifindex> and the
+ * steering filter (and a clsact qdisc if there is none, removed again when
+ * it is empty). On return *classid is what the classifier writes to
+ * skb->priority and *redirect_ifindex the IFB the steering filter redirects
+ * to (0 at egress; for information, see the contract above). On failure
+ * nothing is left behind. -EOPNOTSUPP when the kernel has no sch_netem, -EBUSY when
  * the interface carries a tree or IFB this process did not create (see
  * nc_qdisc_cleanup_stale), -EEXIST for a minor in use.
  */
@@ -73,8 +90,9 @@ int nc_qdisc_rule_change(int ifindex, bool ingress, uint32_t minor,
 int nc_qdisc_rule_del(int ifindex, bool ingress, uint32_t minor);
 
 /*
- * For a starting agent: remove what a crashed netchaosd left on ifindex, an
- * HTB root with handle NC_QDISC_MAJOR: and our IFB of that interface. What
+ * For a starting agent: remove what a crashed netchaosd left on ifindex: an
+ * HTB root with handle NC_QDISC_MAJOR:, our ingress steering filter, and our
+ * IFB of that interface (a clsact stays: nc_attach_remove_stale's business). What
  * the tree replaced cannot be known any more: the kernel's default root comes
  * back, and this is logged. Trees of this process are left alone. Returns 1
  * if anything was found and removed, 0 if nothing, -errno.
@@ -131,6 +149,11 @@ int nc_qdisc_htb_root_msg(int ifindex, uint32_t direct_qlen, struct nl_msg **out
  * (bits/s; RATE64/CEIL64 above 2^32 bytes/s), 1 ms of burst. */
 int nc_qdisc_htb_class_msg(int ifindex, uint32_t classid, uint64_t rate_bps,
 			   struct nl_msg **out);
+
+/* RTM_NEWTFILTER for the ingress steering filter of ifindex: cls_bpf (not
+ * direct-action) running prog_fd, action mirred egress redirect to
+ * ifb_ifindex. */
+int nc_qdisc_steer_filter_msg(int ifindex, int ifb_ifindex, int prog_fd, struct nl_msg **out);
 
 /* Tests: force what the netem probe answers (1 available, 0 not), so the
  * undo path of nc_qdisc_rule_add() can run on a kernel without netem; -1

@@ -390,7 +390,8 @@ static double sweep_point(double x)
 /*
  * maketable's normal table: entry k is the largest x of its grid whose
  * rounded CDF rint(16384 P(x)) is 4k, i.e. the grid point just below the
- * quantile (4k + 0.5) / 16384, times NETEM_DIST_SCALE. Unclamped: paretonormal mixes before clamping.
+ * quantile (4k + 0.5) / 16384, times NETEM_DIST_SCALE. Unclamped:
+ * paretonormal mixes before clamping.
  */
 static void normal_table_raw(double *v)
 {
@@ -541,12 +542,13 @@ int nc_netem_validate(const struct nc_netem_params *p, char *err, size_t errlen)
 	}
 	if (p->loss_model.model == NC_NETEM_LOSS_GI) {
 		/* The kernel draws one number against p14 then p13 (and p32 then
-		 * p31): each pair must fit in 100 %. */
-		if ((uint64_t)m[NC_GI_P13] + m[NC_GI_P14] > PCT100) {
+		 * p31): each pair must fit in 100 %, give or take the rounding of
+		 * two percentages (the message builder trims that). */
+		if ((uint64_t)m[NC_GI_P13] + m[NC_GI_P14] > (uint64_t)PCT100 + 2) {
 			nc_set_err(err, errlen, "loss state: p13 + p14 must not exceed 100%%");
 			return -EINVAL;
 		}
-		if ((uint64_t)m[NC_GI_P31] + m[NC_GI_P32] > PCT100) {
+		if ((uint64_t)m[NC_GI_P31] + m[NC_GI_P32] > (uint64_t)PCT100 + 2) {
 			nc_set_err(err, errlen, "loss state: p31 + p32 must not exceed 100%%");
 			return -EINVAL;
 		}

@@ -55,8 +55,9 @@ make_topology() {
 start_agent() { # extra agent options...
 	"$BUILD/netchaosd" --socket "$SOCK" "$@" >>"$AGENT_LOG" 2>&1 &
 	AGENT_PID=$!
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && return 0
+	# A dead agent may have left its socket file: wait for an answer.
+	for _ in $(seq 200); do
+		"$BUILD/chaosctl" --socket "$SOCK" ping >/dev/null 2>&1 && return 0
 		kill -0 "$AGENT_PID" 2>/dev/null || break
 		sleep 0.05
 	done

@@ -13,25 +13,16 @@ start_echo "$NS_A" 127.0.0.1 7300
 
 now() { date +%s.%N; }
 
-# wait_tcp NS ADDR PORT LIMIT_S: seconds until a probe gets through.
-wait_tcp() {
-	local t0; t0=$(now)
-	while ! in_ns "$1" $TRAFFIC tcp-probe --to "$2" --port "$3" --timeout 0.15 >/dev/null; do
-		python3 -c "import sys; sys.exit(0 if $(now) - $t0 < $4 else 1)" || { echo 999; return 1; }
-		sleep 0.02
-	done
-	python3 -c "print(round($(now) - $t0, 3))"
-}
-
 # --- expiry restores traffic within 1 s of the deadline
 t0=$(now)
 chaosctl drop --netns "$NS_A" --dport 7000 --for 2s >/dev/null
 check "expiry: blocked while the rule lives" bash -c "! ip netns exec $NS_A $TRAFFIC tcp-probe --to $B4 --port 7000 --timeout 0.5 >/dev/null"
-wait_tcp "$NS_A" "$B4" 7000 6 >/dev/null
-t=$(python3 -c "print(round($(now) - $t0, 3))")
-echo "# drop --for 2s: traffic back after ${t}s"
-check "expiry: traffic back between 2.0 s and 3.0 s after add (${t}s)" within "$t" 1.9 3.0
-check "expiry: the rule is gone from list" bash -c "[ \"\$($BUILD/chaosctl --socket $SOCK --json list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"rules\"]))')\" = 0 ]"
+res=$(in_ns "$NS_A" $TRAFFIC tcp-wait --to "$B4" --port 7000 --seconds 6 --timeout 0.1)
+t=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1]).get('at', 1e12) - $t0, 3))" "$res")
+echo "# drop --for 2s: traffic back ${t}s after the command"
+check "expiry: traffic back between 2.0 s and 3.0 s after add (${t}s)" within "$t" 1.95 3.0
+n=$(chaosctl --json list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rules"]))')
+check "expiry: the rule is gone from list" test "$n" = 0
 left=$(leftovers "$NS_A")
 check "expiry: nothing left on the interfaces${left:+: $left}" test -z "$left"
 

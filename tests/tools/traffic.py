@@ -9,6 +9,8 @@ time, talking only to the addresses the test gives (its own namespaces).
   udp-send  --to ADDR --port P --count N [--gap-us U] [--size B] [--sport P]
   tcp-echo  --bind ADDR --port P --seconds S      echo server
   tcp-probe --to ADDR --port P [--timeout S]      connect + echo once; exit 0 if ok
+  tcp-wait  --to ADDR --port P --seconds S [--timeout T]  probe until a
+            connection succeeds; prints the wall-clock time it did
   tcp-rtt   --to ADDR --port P --count N          round trips of 1-byte echoes (ms)
 Results are printed as one JSON object on stdout.
 """
@@ -124,6 +126,22 @@ def tcp_probe(a):
     return 0 if ok else 1
 
 
+def tcp_wait(a):
+    # Probe until a connection gets through; print the wall-clock time of the
+    # first success so the caller can measure against its own timestamps.
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end:
+        try:
+            c = socket.create_connection((a.to, a.port), timeout=a.timeout)
+            c.close()
+            print(json.dumps({"ok": True, "at": time.time()}))
+            return 0
+        except OSError:
+            time.sleep(0.01)
+    print(json.dumps({"ok": False}))
+    return 1
+
+
 def tcp_rtt(a):
     c = socket.create_connection((a.to, a.port), timeout=10)
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -142,7 +160,7 @@ def tcp_rtt(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('mode', choices=['udp-sink', 'udp-send', 'tcp-echo', 'tcp-probe', 'tcp-rtt'])
+    p.add_argument('mode', choices=['udp-sink', 'udp-send', 'tcp-echo', 'tcp-probe', 'tcp-wait', 'tcp-rtt'])
     p.add_argument('--bind', default='0.0.0.0')
     p.add_argument('--to')
     p.add_argument('--port', type=int)
@@ -157,7 +175,7 @@ def main():
     p.add_argument('--stop-file')
     a = p.parse_args()
     fn = {'udp-sink': udp_sink, 'udp-send': udp_send, 'tcp-echo': tcp_echo,
-          'tcp-probe': tcp_probe, 'tcp-rtt': tcp_rtt}[a.mode]
+          'tcp-probe': tcp_probe, 'tcp-wait': tcp_wait, 'tcp-rtt': tcp_rtt}[a.mode]
     sys.exit(fn(a) or 0)
 
 
