@@ -14,7 +14,9 @@
 #include "faults.h"
 #include "links.h"
 #include "log.h"
+#include "netem.h"
 #include "netns.h"
+#include "qdisc.h"
 #include "rule_table.h"
 #include "spec.h"
 #include "state.h"
@@ -28,11 +30,20 @@ struct scope {
 	unsigned int rules;
 };
 
+/* One netem class of a rule: on an interface, at egress or (IFB) ingress. */
+struct qrule {
+	int ifindex;
+	bool ingress;
+};
+
 struct fault {
 	struct fault *next; /* ascending id */
 	uint32_t id;
 	uint32_t slot;
 	uint32_t scope;
+	uint32_t minor; /* netem class minor, 0 for BPF-only faults */
+	struct qrule *qrules;
+	size_t n_qrules;
 	uint64_t expires_ns;
 	size_t entries;
 	struct nc_rule_spec spec;
@@ -48,7 +59,67 @@ struct nc_faults {
 	size_t count;
 	uint32_t next_id;
 	const char *state_file; /* NULL: no record kept */
+	uint8_t minors[NC_QDISC_MINOR_MAX / 8 + 1]; /* netem class minors in use */
 };
+
+static bool spec_is_netem(const struct nc_rule_spec *s)
+{
+	switch (s->kind) {
+	case NC_FAULT_DELAY:
+	case NC_FAULT_DUPLICATE:
+	case NC_FAULT_REORDER:
+	case NC_FAULT_RATE:
+		return true;
+	case NC_FAULT_LOSS:
+		return s->netem.loss_model.model != NC_NETEM_LOSS_RANDOM;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The direction a spec acts in when the user did not say. BPF faults act on
+ * every matching packet both ways. A netem fault acts once per round trip,
+ * so `delay --port P D` adds D, not 2D, whether this namespace is the
+ * client or the server, and on loopback: it delays the packets heading to
+ * the target's ports (dport, at either hook), or, for a target without
+ * ports, the packets this namespace sends (egress).
+ */
+static void effective_spec(const struct nc_rule_spec *in, struct nc_rule_spec *out)
+{
+	*out = *in;
+	if (out->dir_mask)
+		return;
+	if (!spec_is_netem(out)) {
+		out->dir_mask = NC_DIR_BOTH;
+		return;
+	}
+	if (!out->n_ports) {
+		out->dir_mask = NC_DIR_EGRESS;
+		return;
+	}
+	out->dir_mask = NC_DIR_BOTH;
+	for (size_t i = 0; i < out->n_ports; i++)
+		if (out->ports[i].kind == NC_PORT_EITHER)
+			out->ports[i].kind = NC_PORT_DST;
+}
+
+static uint32_t minor_alloc(struct nc_faults *f)
+{
+	for (uint32_t m = 1; m <= NC_QDISC_MINOR_MAX; m++) {
+		if (!(f->minors[m / 8] & (1u << (m % 8)))) {
+			f->minors[m / 8] |= (uint8_t)(1u << (m % 8));
+			return m;
+		}
+	}
+	return 0;
+}
+
+static void minor_free(struct nc_faults *f, uint32_t m)
+{
+	if (m)
+		f->minors[m / 8] &= (uint8_t)~(1u << (m % 8));
+}
 
 #define NC_MAX_LINKS 256
 
@@ -305,49 +376,105 @@ static int check_limits(const struct nc_faults *f, const struct nc_rule_spec *sp
 	return 0;
 }
 
+/* Inside the scope's namespace: a netem class for every selected link and
+ * direction. *q receives what was created, for undo and removal. */
+static int netem_add(const struct nc_rule_spec *eff, const struct target_links *t,
+		     uint32_t minor, struct qrule **q, size_t *n, char *err, size_t errlen)
+{
+	bool avail = false;
+	char reason[256] = "";
+	int ret;
+
+	*q = calloc(t->n_sel * 2, sizeof(**q));
+	*n = 0;
+	if (!*q)
+		return -ENOMEM;
+	ret = nc_qdisc_probe_netem(&avail, reason, sizeof(reason));
+	if (!ret && !avail) {
+		snprintf(err, errlen,
+			 "sch_netem is not available in this kernel: %s (load the sch_netem "
+			 "module or use a kernel with CONFIG_NET_SCH_NETEM)",
+			 reason[0] ? reason : "unknown qdisc kind");
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < t->n_sel; i++) {
+		for (int ingress = 0; ingress < 2; ingress++) {
+			uint32_t classid;
+			int redirect;
+
+			if (!(eff->dir_mask & (ingress ? NC_DIR_INGRESS : NC_DIR_EGRESS)))
+				continue;
+			ret = nc_qdisc_rule_add(t->sel[i]->ifindex, ingress, minor, &eff->netem,
+						&classid, &redirect, err, errlen);
+			if (ret)
+				return ret;
+			(*q)[*n].ifindex = t->sel[i]->ifindex;
+			(*q)[(*n)++].ingress = ingress;
+		}
+	}
+	return 0;
+}
+
+/* Inside the scope's namespace: remove a rule's netem classes, newest first
+ * (the last one on an interface restores its previous qdisc set-up). */
+static void netem_del(struct qrule *q, size_t n, uint32_t minor)
+{
+	while (n-- > 0) {
+		int err = nc_qdisc_rule_del(q[n].ifindex, q[n].ingress, minor);
+
+		if (err)
+			pr_warn("cannot remove netem class %#x:%x from ifindex %d: %s",
+				NC_QDISC_MAJOR, minor, q[n].ifindex, strerror(-err));
+	}
+}
+
 int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 		  struct nc_fault_info *info, char *err, size_t errlen)
 {
 	struct target_links links = { 0 };
 	struct nc_netns ns = { .fd = -1 };
+	struct nc_rule_spec eff;
 	struct nc_rule rule;
 	struct fault *ft = NULL, **pos;
-	uint32_t scope_id = 0, slot;
-	bool new_scope = false;
-	size_t entries, added = 0;
+	struct qrule *qrules = NULL;
+	uint32_t scope_id = 0, slot, minor = 0;
+	bool new_scope = false, netem;
+	size_t entries, added = 0, n_qrules = 0;
 	int ret, saved = -1;
 
 	ret = nc_spec_validate(spec, err, errlen);
 	if (ret)
 		return ret;
-	ret = check_limits(f, spec, err, errlen);
+	effective_spec(spec, &eff);
+	netem = spec_is_netem(&eff);
+	ret = check_limits(f, &eff, err, errlen);
 	if (ret)
 		return ret;
-	ret = nc_rule_table_count_entries(spec, &entries);
+	ret = nc_rule_table_count_entries(&eff, &entries);
 	if (ret) {
 		snprintf(err, errlen, "the target expands to too many match entries (limit %d)",
 			 NC_RULE_MAX_ENTRIES);
 		return ret;
 	}
-	ret = nc_netns_open(spec->netns, &ns, err, errlen);
+	ret = nc_netns_open(eff.netns, &ns, err, errlen);
 	if (ret)
 		return ret;
 	ret = nc_netns_enter(&ns, &saved);
 	if (ret) {
-		snprintf(err, errlen, "cannot enter network namespace %s: %s", spec->netns,
+		snprintf(err, errlen, "cannot enter network namespace %s: %s", eff.netns,
 			 strerror(-ret));
 		goto out_ns;
 	}
-	ret = resolve_links(spec, &links, spec->netns[0] ? spec->netns : "host", err, errlen);
+	ret = resolve_links(&eff, &links, eff.netns[0] ? eff.netns : "host", err, errlen);
 	if (ret)
 		goto out_leave;
 
 	memset(info, 0, sizeof(*info));
-	info->spec = *spec;
-	info->remaining_ms = spec->duration_ms;
+	info->spec = eff;
+	info->remaining_ms = eff.duration_ms;
 	info->entries = entries;
 	describe_links(&links, info->interfaces, sizeof(info->interfaces));
-	if (spec->dry_run)
+	if (eff.dry_run)
 		goto out_leave;
 
 	ret = scope_find_or_new(f, &ns, &scope_id, &new_scope);
@@ -369,17 +496,30 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 		snprintf(err, errlen, "out of memory");
 		goto out_undo;
 	}
-	ret = nc_rule_from_spec(spec, &rule);
+	ret = nc_rule_from_spec(&eff, &rule);
 	if (ret) {
 		snprintf(err, errlen, "invalid rule: %s", strerror(-ret));
 		goto out_undo;
 	}
+	if (netem) {
+		minor = minor_alloc(f);
+		if (!minor) {
+			ret = -ENOSPC;
+			snprintf(err, errlen, "too many netem rules (limit %u)", NC_QDISC_MINOR_MAX);
+			goto out_undo;
+		}
+		/* The classes exist before any packet is steered into them. */
+		ret = netem_add(&eff, &links, minor, &qrules, &n_qrules, err, errlen);
+		if (ret)
+			goto out_undo;
+		rule.classid = NC_QDISC_CLASSID(minor);
+	}
 	rule.id = f->next_id;
-	rule.expires_ns = nc_now_boottime_ns() + spec->duration_ms * 1000000ull;
-	for (size_t i = 0; i < spec->n_ifaces; i++)
+	rule.expires_ns = nc_now_boottime_ns() + eff.duration_ms * 1000000ull;
+	for (size_t i = 0; i < eff.n_ifaces; i++)
 		rule.ifindex[rule.n_ifindex++] = (uint32_t)links.sel[i]->ifindex;
 
-	ret = nc_rule_table_insert(f->table, scope_id, &rule, spec, &slot);
+	ret = nc_rule_table_insert(f->table, scope_id, &rule, &eff, &slot);
 	if (ret) {
 		if (ret == -E2BIG)
 			snprintf(err, errlen,
@@ -400,9 +540,12 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 	ft->id = f->next_id++;
 	ft->slot = slot;
 	ft->scope = scope_id;
+	ft->minor = minor;
+	ft->qrules = qrules;
+	ft->n_qrules = n_qrules;
 	ft->expires_ns = rule.expires_ns;
 	ft->entries = entries;
-	ft->spec = *spec;
+	ft->spec = eff;
 	snprintf(ft->interfaces, sizeof(ft->interfaces), "%s", info->interfaces);
 	for (pos = &f->head; *pos; pos = &(*pos)->next)
 		;
@@ -417,6 +560,9 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 
 out_undo:
 	free(ft);
+	netem_del(qrules, n_qrules, minor);
+	free(qrules);
+	minor_free(f, minor);
 	detach_last(&f->scopes[scope_id], added);
 	if (new_scope && !f->scopes[scope_id].rules) {
 		nc_netns_leave(saved);
@@ -438,9 +584,24 @@ static void fault_destroy(struct nc_faults *f, struct fault *ft, const char *why
 	struct scope *s = &f->scopes[ft->scope];
 	int err;
 
+	/* Stop steering first, then take the classes away. */
 	err = nc_rule_table_remove(f->table, ft->slot);
 	if (err)
 		pr_warn("rule %u: cannot remove from the kernel maps: %s", ft->id, strerror(-err));
+	if (ft->n_qrules) {
+		int saved;
+
+		err = nc_netns_enter(&s->ns, &saved);
+		if (!err) {
+			netem_del(ft->qrules, ft->n_qrules, ft->minor);
+			nc_netns_leave(saved);
+		} else {
+			pr_warn("rule %u: cannot enter %s to remove its netem classes: %s", ft->id,
+				scope_name(s), strerror(-err));
+		}
+	}
+	free(ft->qrules);
+	minor_free(f, ft->minor);
 	pr_info("rule %u ended (%s)", ft->id, why);
 	if (--s->rules == 0)
 		scope_release(f, ft->scope);

@@ -350,8 +350,19 @@ int nc_rule_from_spec(const struct nc_rule_spec *spec, struct nc_rule *out)
 		out->prob = UINT32_MAX;
 		break;
 	case NC_FAULT_LOSS:
+		if (spec->netem.loss_model.model != NC_NETEM_LOSS_RANDOM) {
+			/* a loss model is netem's job: steer into its class */
+			out->action = NC_ACT_STEER;
+			break;
+		}
 		out->action = NC_ACT_LOSS;
 		out->prob = spec->prob;
+		break;
+	case NC_FAULT_DELAY:
+	case NC_FAULT_DUPLICATE:
+	case NC_FAULT_REORDER:
+	case NC_FAULT_RATE:
+		out->action = NC_ACT_STEER; /* the caller sets classid */
 		break;
 	case NC_FAULT_CORRUPT:
 		out->action = NC_ACT_CORRUPT;

@@ -75,8 +75,8 @@ done
 # ---- parameters -------------------------------------------------------------
 RULE_COUNTS=(1 100 1000 10000)
 if [ "$mode" = quick ]; then
-	ROUNDS=3 UDP_SLICES=20 UDP_SLICE_MS=30 TCP_BYTES=384M LAT_RUNS=40 LAT_RUNS_COLD=10 CLS_REPEAT=500000 CLS_ROUNDS=3
-	IDLE_SECS=5 CLIENTS=32 CLIENT_SECS=3 VM_TIMEOUT=150
+	ROUNDS=3 UDP_SLICES=20 UDP_SLICE_MS=25 TCP_BYTES=256M LAT_RUNS=30 LAT_RUNS_COLD=10
+	CLS_REPEAT=500000 CLS_ROUNDS=3 IDLE_SECS=3 CLIENTS=32 CLIENT_SECS=3 VM_TIMEOUT=150
 else
 	ROUNDS=7 UDP_SLICES=60 UDP_SLICE_MS=50 TCP_BYTES=2G LAT_RUNS=200 LAT_RUNS_COLD=40 CLS_REPEAT=1000000 CLS_ROUNDS=11
 	IDLE_SECS=20 CLIENTS=64 CLIENT_SECS=10 VM_TIMEOUT=400
@@ -317,14 +317,18 @@ except Exception:
 # TCP: base, then KEY (the next contender's base, or the round's closing one,
 # is KEY's baseline after).
 measure_one() {
-	local seq=$1 round=$2 key=$3 kind=${3%%-*} n=${3#*-} udp ub uc tb tc_
-	[ "$key" = ctl ] && n=0
+	local seq=$1 round=$2 key=$3 kind=${3%%-*} n=${3#*-} udp ub uc tb tc_ pb=0 pc=1
+	local pairs=("${NSA[base]},${NSB[base]},${ADDR[base]}" "${NSA[$key]},${NSB[$key]},${ADDR[$key]}")
+	[ "$key" != ctl ] || n=0
+	# which pair gets the first slice: random, so that position cannot bias
+	if [ $((RANDOM % 2)) = 1 ]; then
+		pairs=("${pairs[1]}" "${pairs[0]}") pb=1 pc=0
+	fi
 	udp=$(timeout 120 "$BUILD/bench/ncb_flood" --port $UDP_PORT --slices "$UDP_SLICES" \
 		--slice-ms "$UDP_SLICE_MS" --tx-cpu 0 --rx-cpu 1 \
-		--pair "${NSA[base]},${NSB[base]},${ADDR[base]}" \
-		--pair "${NSA[$key]},${NSB[$key]},${ADDR[$key]}") || udp=
-	ub=$(grep '^pair=0 ' <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')
-	uc=$(grep '^pair=1 ' <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')
+		--pair "${pairs[0]}" --pair "${pairs[1]}") || udp=
+	ub=$(grep "^pair=$pb " <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')
+	uc=$(grep "^pair=$pc " <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')
 	read -r tb _ <<<"$(tcp_run base)"
 	echo "$seq,$round,base,base,0,,,${tb:-}," >>"$RAW/datapath.csv"
 	read -r tc_ skb <<<"$(tcp_run "$key")"
@@ -435,15 +439,14 @@ run_classifier() {
 
 # ---- 4. agent footprint --------------------------------------------------------
 cpu_window() { # pid seconds -> "cpu_percent"
-	local pid=$1 secs=$2 t0 t1 c0 c1 hz
-	hz=$(getconf CLK_TCK)
-	c0=$(proc_cpu_ticks "$pid")
+	local pid=$1 secs=$2 t0 t1 c0 c1
+	c0=$(proc_cpu_ns "$pid")
 	t0=$(date +%s.%N)
 	sleep "$secs"
-	c1=$(proc_cpu_ticks "$pid")
+	c1=$(proc_cpu_ns "$pid")
 	t1=$(date +%s.%N)
-	awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
-		'BEGIN { printf "%.2f", 100 * (b - a) / hz / (t1 - t0) }'
+	awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" \
+		'BEGIN { printf "%.3f", 100 * (b - a) / 1e9 / (t1 - t0) }'
 }
 
 bpf_map_kb() { # pid: kernel memory of the BPF maps the process holds
@@ -460,7 +463,7 @@ foot_row() { # state pid cpu extra
 }
 
 run_footprint() {
-	local pid key=foot t0 t1 c0 c1 hz res cpu
+	local pid key=foot t0 t1 c0 c1 res cpu
 	echo "state,rss_kb,hwm_kb,cpu_percent,bpf_maps_kb,extra" >"$RAW/footprint.csv"
 	make_pair foot 101
 	start_agent foot
@@ -482,16 +485,15 @@ run_footprint() {
 		echo "chaosctl_list=failed: $(head -n 1 "$WORK/list.err")" >>"$RAW/footprint-list.txt"
 	fi
 	log "footprint: $CLIENTS clients doing add/clear for $CLIENT_SECS s (10000 rules)"
-	hz=$(getconf CLK_TCK)
-	c0=$(proc_cpu_ticks "$pid")
+	c0=$(proc_cpu_ns "$pid")
 	t0=$(date +%s.%N)
 	res=$(timeout $((${CLIENT_SECS%.*} + 60)) "$BUILD/bench/ncb_client" clients --sock "${SOCK[$key]}" \
 		--netns "${NSA[$key]}" --clients "$CLIENTS" --seconds "$CLIENT_SECS" --port-base 40000) ||
 		log "footprint: some client requests failed: $res"
-	c1=$(proc_cpu_ticks "$pid")
+	c1=$(proc_cpu_ns "$pid")
 	t1=$(date +%s.%N)
-	cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
-		'BEGIN { printf "%.2f", 100 * (b - a) / hz / (t1 - t0) }')
+	cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" \
+		'BEGIN { printf "%.3f", 100 * (b - a) / 1e9 / (t1 - t0) }')
 	foot_row "serving $CLIENTS clients (10000 rules)" "$pid" "$cpu" "$res"
 	log "footprint: idle again ($IDLE_SECS s)"
 	foot_row "idle after the clients (10000 rules)" "$pid" "$(cpu_window "$pid" "$IDLE_SECS")" ""

@@ -326,9 +326,10 @@ def footprint(raw):
                    f"{int(kv.get('bytes', 0)) / 1e6:.1f} MB of JSON. `chaosctl list`: "
                    f"{lst.get('chaosctl_list', '?')}.")
     out.append("")
-    out.append("RSS from /proc/PID/status (VmRSS, VmHWM); CPU from /proc/PID/stat "
-               "(utime + stime) over the window; BPF maps: bytes_memlock of the maps "
-               "the agent holds (bpftool).")
+    out.append("RSS from /proc/PID/status (VmRSS, VmHWM); CPU: on-CPU time of the agent's "
+               "threads (/proc/PID/task/*/schedstat, ns resolution) over the window; BPF maps: "
+               "bytes_memlock of the maps the agent holds (bpftool). The clients run on the same "
+               "2 cores as the agent.")
     return "\n".join(out)
 
 

@@ -22,10 +22,18 @@
  *   status {}                      -> {"agent":{...},"kernel":{...}}
  *   ping   {}                      -> {}
  *
- * fault:  {"kind":"drop"|"loss"|"corrupt"|"partition","percent":P,"payload":b}
+ * fault:  {"kind":"drop"|"loss"|"corrupt"|"partition"|"delay"|"duplicate"|
+ *           "reorder"|"rate","percent":P,"payload":b,"netem":{...}}
+ * netem:  {"latency_ns":N,"jitter_ns":N,"latency_corr":P,"distribution":"normal",
+ *          "loss_model":"gemodel"|"4state","loss_params":[P...],"loss_corr":P,
+ *          "duplicate":P,"dup_corr":P,"reorder":P,"reorder_corr":P,"gap":N,
+ *          "rate_bps":N,"packet_overhead":N,"limit":N,"ecn":b}   (P = percent)
  * target: {"ports":["80","1000-2000"],"sports":[...],"dports":[...],
  *          "protos":["tcp","udp","icmp"],"ips":["10.0.0.0/8","fd00::/64"],
- *          "ifaces":["eth0"],"netns":"NAME|PATH","direction":"both"}
+ *          "ifaces":["eth0"],"netns":"NAME|PATH","direction":"both",
+ *          "containers":["web"],"labels":["tier=cache"],"services":["api"],
+ *          "allow_host_network":b,"groups":[["web","label:k=v","service:s",
+ *          "host","10.0.0.0/8"],["db"]],"one_way":b}
  * rule object: {"id":N,"fault":{...},"target":{...},"duration_ms":N,
  *          "remaining_ms":N,"matched":N,"affected":N,"state":"active"|...,
  *          "interfaces":["ns:ifname",...]}
@@ -38,6 +46,7 @@
 #include <stdint.h>
 
 #include "netchaos/maps.h"
+#include "netchaos/netem.h"
 
 #define NC_PROTO_VERSION	1
 #define NC_PROTO_MAX_MSG	65536
@@ -49,6 +58,10 @@
 
 #define NC_RULE_MAX_CIDRS	16
 #define NC_NETNS_MAX		256
+#define NC_RULE_MAX_CONTAINERS	8   /* --container, --label, --service each */
+#define NC_CONTAINER_REF_MAX	128
+#define NC_MAX_GROUPS		4
+#define NC_GROUP_MAX_MEMBERS	8
 
 /* Command names on the wire. */
 #define NC_CMD_ADD	"add"
@@ -56,6 +69,8 @@
 #define NC_CMD_CLEAR	"clear"
 #define NC_CMD_STATUS	"status"
 #define NC_CMD_PING	"ping"
+#define NC_CMD_ABORT	"abort"	 /* {} -> {"cleared":[...]}: everything, at once */
+#define NC_CMD_DOCTOR	"doctor" /* {} -> {"checks":[{"name","ok","detail","fix"}]} */
 
 enum nc_fault_kind {
 	NC_FAULT_NONE = 0,
@@ -63,6 +78,11 @@ enum nc_fault_kind {
 	NC_FAULT_LOSS,
 	NC_FAULT_CORRUPT,
 	NC_FAULT_PARTITION,
+	/* netem faults: packets are steered into a per-rule netem class */
+	NC_FAULT_DELAY,
+	NC_FAULT_DUPLICATE,
+	NC_FAULT_REORDER,
+	NC_FAULT_RATE,
 	NC_FAULT__COUNT,
 };
 
@@ -80,6 +100,28 @@ struct nc_port_spec {
 	uint16_t hi;
 };
 
+/* A member of a partition group: a container (name, id or unique prefix), a
+ * label ("k=v"), a compose service, the host itself, or a CIDR. */
+enum nc_member_kind {
+	NC_MEMBER_CONTAINER = 1,
+	NC_MEMBER_LABEL,
+	NC_MEMBER_SERVICE,
+	NC_MEMBER_HOST,
+	NC_MEMBER_CIDR,
+};
+
+struct nc_group_member {
+	uint8_t kind; /* enum nc_member_kind */
+	uint8_t pad[3];
+	struct nc_cidr cidr;		  /* NC_MEMBER_CIDR */
+	char ref[NC_CONTAINER_REF_MAX];	  /* container, label or service */
+};
+
+struct nc_group {
+	uint8_t n_members;
+	struct nc_group_member members[NC_GROUP_MAX_MEMBERS];
+};
+
 /* A fault request, decoded. Filled by the CLI's parser, carried by the
  * protocol, re-validated by the agent (nc_spec_validate()). */
 struct nc_rule_spec {
@@ -87,7 +129,8 @@ struct nc_rule_spec {
 	uint32_t prob;	    /* loss/corrupt: percent scaled to 0..UINT32_MAX */
 	bool payload;	    /* corrupt: deliver checksum-valid damaged bytes */
 	uint64_t duration_ms;
-	uint8_t dir_mask;   /* NC_DIR_* */
+	uint8_t dir_mask;   /* NC_DIR_*; 0 = not given: BPF faults act both ways,
+			     * netem faults once per round trip (docs/design.md) */
 	uint8_t proto_mask; /* NC_PROTO_*; 0 = any */
 	uint8_t n_ports;
 	uint8_t n_cidrs;
@@ -98,6 +141,23 @@ struct nc_rule_spec {
 	char netns[NC_NETNS_MAX]; /* "" = the agent's own namespace */
 	bool dry_run;
 	bool force;
+
+	/* delay, duplicate, reorder, rate, and loss with a model (netem.kind of
+	 * loss model != RANDOM); the CLI fills only what the user gave */
+	struct nc_netem_params netem;
+
+	/* Docker targets: the fault acts in each container's namespace. */
+	uint8_t n_containers, n_labels, n_services;
+	char containers[NC_RULE_MAX_CONTAINERS][NC_CONTAINER_REF_MAX];
+	char labels[NC_RULE_MAX_CONTAINERS][NC_CONTAINER_REF_MAX];	/* "k=v" */
+	char services[NC_RULE_MAX_CONTAINERS][NC_CONTAINER_REF_MAX];	/* compose */
+	bool allow_host_network; /* a --network host container means the host */
+
+	/* partition --group A --group B [--one-way]: traffic between members of
+	 * different groups is dropped; one-way: only from group 0 to the others */
+	uint8_t n_groups;
+	bool one_way;
+	struct nc_group groups[NC_MAX_GROUPS];
 };
 
 #endif /* NETCHAOS_PROTO_H */
