@@ -203,15 +203,12 @@ const struct nc_map_ops nc_datapath_map_ops = {
 	.scope_update = dp_scope_update,
 };
 
-int nc_datapath_heartbeat(struct nc_datapath *dp, uint64_t deadman_ns, uint32_t seen_mark)
+int nc_datapath_heartbeat(struct nc_datapath *dp, const struct nc_global *settings)
 {
-	struct nc_global g = {
-		.heartbeat_ns = nc_now_boottime_ns(),
-		.deadman_ns = deadman_ns,
-		.seen_mark = seen_mark,
-	};
+	struct nc_global g = *settings;
 	uint32_t zero = 0;
 
+	g.heartbeat_ns = nc_now_boottime_ns();
 	return update(bpf_map__fd(dp->inst[0]->maps.nc_global), &zero, &g);
 }
 

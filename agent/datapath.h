@@ -28,7 +28,8 @@ void nc_datapath_scope_release(struct nc_datapath *dp, uint32_t scope);
 
 extern const struct nc_map_ops nc_datapath_map_ops; /* ctx = struct nc_datapath * */
 
-int nc_datapath_heartbeat(struct nc_datapath *dp, uint64_t deadman_ns, uint32_t seen_mark);
+/* Write nc_global: *settings with heartbeat_ns set to now. */
+int nc_datapath_heartbeat(struct nc_datapath *dp, const struct nc_global *settings);
 int nc_datapath_read_counters(struct nc_datapath *dp, uint32_t slot, struct nc_counters *sum);
 
 uint64_t nc_now_boottime_ns(void);

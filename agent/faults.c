@@ -359,6 +359,20 @@ static void fault_info(struct nc_faults *f, const struct fault *ft, uint64_t now
 static int check_limits(const struct nc_faults *f, const struct nc_rule_spec *spec, char *err,
 			size_t errlen)
 {
+	/* Naming a protected port is refused; broad rules leave it alone in
+	 * the datapath (nc_global.protected_ports). */
+	for (size_t i = 0; !spec->force && i < spec->n_ports; i++) {
+		for (size_t k = 0; k < NC_PROTECTED_PORTS; k++) {
+			uint16_t p = f->limits.protected_ports[k];
+
+			if (p && spec->ports[i].lo <= p && p <= spec->ports[i].hi) {
+				snprintf(err, errlen,
+					 "port %u is protected (%s): add --force to fault it anyway",
+					 p, p == 22 ? "ssh" : "agent option --protect-port");
+				return -EPERM;
+			}
+		}
+	}
 	if (f->count >= f->limits.max_rules) {
 		snprintf(err, errlen, "too many rules: the agent allows %u at once",
 			 f->limits.max_rules);
@@ -514,6 +528,8 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 			goto out_undo;
 		rule.classid = NC_QDISC_CLASSID(minor);
 	}
+	if (eff.force)
+		rule.flags |= NC_RF_FORCE;
 	rule.id = f->next_id;
 	rule.expires_ns = nc_now_boottime_ns() + eff.duration_ms * 1000000ull;
 	for (size_t i = 0; i < eff.n_ifaces; i++)

@@ -21,6 +21,7 @@ struct nc_faults;
 struct nc_faults_limits {
 	uint32_t max_rules;	  /* concurrent rules */
 	uint64_t max_duration_ms; /* longest duration accepted */
+	uint16_t protected_ports[NC_PROTECTED_PORTS]; /* refused without --force */
 };
 
 struct nc_fault_info {

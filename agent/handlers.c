@@ -11,7 +11,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "doctor.h"
 #include "handlers.h"
+#include "qdisc.h"
 #include "log.h"
 #include "proto_json.h"
 #include "spec.h"
@@ -191,11 +193,49 @@ static json_object *handle_status(struct nc_agent *a, json_object *req, const st
 		json_object_object_add(kernel, "release", json_object_new_string(u.release));
 	json_object_object_add(kernel, "btf", json_object_new_boolean(!access("/sys/kernel/btf/vmlinux", R_OK)));
 	json_object_object_add(kernel, "bpf_faults", json_object_new_boolean(1));
+	{
+		char reason[256] = "";
+		bool netem = false;
+
+		if (!nc_qdisc_probe_netem(&netem, reason, sizeof(reason)))
+			json_object_object_add(kernel, "netem", json_object_new_boolean(netem));
+		if (!netem && reason[0])
+			json_object_object_add(kernel, "netem_reason", json_object_new_string(reason));
+	}
 	json_object_object_add(reply, "kernel", kernel);
 	return reply;
 }
 
+static json_object *handle_abort(struct nc_agent *a, json_object *req, const struct nc_peer *peer)
+{
+	uint32_t *ids = calloc(NC_MAX_RULES, sizeof(*ids));
+	json_object *reply = nc_reply_ok(), *arr = json_object_new_array();
+	uint64_t t0 = nc_now_boottime_ns();
+	size_t n = nc_faults_remove_all(a->faults, ids, ids ? NC_MAX_RULES : 0);
+
+	for (size_t i = 0; ids && i < n && i < NC_MAX_RULES; i++)
+		json_object_array_add(arr, json_object_new_int64(ids[i]));
+	free(ids);
+	pr_warn("uid %u pid %d: ABORT: removed %zu rule(s) in %.1f ms", peer->uid, (int)peer->pid,
+		n, (double)(nc_now_boottime_ns() - t0) / 1e6);
+	json_object_object_add(reply, "cleared", arr);
+	return reply;
+}
+
+static json_object *handle_doctor(struct nc_agent *a, json_object *req, const struct nc_peer *peer)
+{
+	json_object *reply = nc_reply_ok();
+
+	if (nc_doctor_run(a->dp, a->docker_sock, reply)) {
+		json_object_put(reply);
+		return nc_reply_error("out of memory");
+	}
+	return reply;
+}
+
 static const struct command commands[] = {
+	{ NC_CMD_ABORT, true, handle_abort },
+	{ NC_CMD_DOCTOR, false, handle_doctor },
 	{ NC_CMD_PING, false, handle_ping },
 	{ NC_CMD_ADD, true, handle_add },
 	{ NC_CMD_LIST, false, handle_list },

@@ -13,6 +13,7 @@ struct nc_agent {
 	struct nc_faults *faults;
 	struct nc_datapath *dp;
 	const char *socket_path;
+	const char *docker_sock; /* NULL: DOCKER_HOST or the default */
 	uint64_t started_ns;
 };
 

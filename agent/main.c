@@ -30,14 +30,19 @@ struct options {
 	const char *socket;
 	const char *group;
 	const char *state_file;
+	const char *docker_sock;
 	uint32_t max_rules;
 	uint64_t max_duration_ms;
 	uint64_t deadman_ms;
 	uint32_t seen_mark;
+	uint16_t protected_ports[NC_PROTECTED_PORTS];
+	size_t n_protected;
+	bool protect_given;
 	int log_level;
 };
 
 struct agent_loop {
+	struct nc_global global; /* what the heartbeat writes */
 	struct nc_watch sig;
 	struct nc_watch tick;
 	struct nc_agent agent;
@@ -55,12 +60,17 @@ static void usage(FILE *f)
 		"  -g, --group NAME         group allowed to change faults besides root\n"
 		"      --state-file PATH    record of namespaces in use, for cleanup after\n"
 		"                           a crash (default: state.json beside the socket)\n"
+		"      --docker-socket PATH Docker Engine API socket (default: DOCKER_HOST\n"
+		"                           if unix://, else /var/run/docker.sock)\n"
 		"      --max-rules N        concurrent rules (default 1000)\n"
 		"      --max-duration DUR   longest rule duration accepted (default 24h)\n"
 		"      --deadman DUR        faults stop this long after the agent stops\n"
 		"                           answering its heartbeat (default 2s; 0 = off)\n"
 		"      --seen-mark HEX      skb->mark bit marking packets already faulted\n"
 		"                           once on this host (default 0x20000000)\n"
+		"      --protect-port N     never fault port N (source or destination) unless\n"
+		"                           a rule says --force; repeatable, up to 8\n"
+		"                           (default: 22; 0 protects nothing)\n"
 		"  -v, --verbose            debug logging\n"
 		"  -h, --help               this help\n",
 		NC_DEFAULT_SOCKET);
@@ -72,10 +82,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "socket", required_argument, NULL, 's' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "state-file", required_argument, NULL, 'S' },
+		{ "docker-socket", required_argument, NULL, 'K' },
 		{ "max-rules", required_argument, NULL, 'R' },
 		{ "max-duration", required_argument, NULL, 'D' },
 		{ "deadman", required_argument, NULL, 'd' },
 		{ "seen-mark", required_argument, NULL, 'm' },
+		{ "protect-port", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -95,6 +107,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->state_file = optarg;
+			break;
+		case 'K':
+			o->docker_sock = optarg;
 			break;
 		case 'R':
 			errno = 0;
@@ -129,6 +144,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			o->seen_mark = (uint32_t)v;
+			break;
+		case 'P':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v > 65535 || (v && o->n_protected >= NC_PROTECTED_PORTS)) {
+				fprintf(stderr, "netchaosd: --protect-port takes a port 0..65535, "
+						"at most %d times\n", NC_PROTECTED_PORTS);
+				return -EINVAL;
+			}
+			o->protect_given = true;
+			if (v)
+				o->protected_ports[o->n_protected++] = (uint16_t)v;
 			break;
 		case 'v':
 			o->log_level = NC_LOG_DEBUG;
@@ -169,7 +196,7 @@ static void on_tick(struct nc_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		pr_warn("timerfd: %s", strerror(errno));
-	err = nc_datapath_heartbeat(l->agent.dp, l->opt->deadman_ms * 1000000ull, l->opt->seen_mark);
+	err = nc_datapath_heartbeat(l->agent.dp, &l->global);
 	if (err)
 		pr_warn("heartbeat: %s", strerror(-err));
 	nc_faults_expire(l->agent.faults);
@@ -264,7 +291,13 @@ int main(int argc, char **argv)
 	err = nc_datapath_open(&l.agent.dp);
 	if (err)
 		goto out;
-	err = nc_datapath_heartbeat(l.agent.dp, opt.deadman_ms * 1000000ull, opt.seen_mark);
+	if (!opt.protect_given)
+		opt.protected_ports[opt.n_protected++] = 22;
+	l.global.deadman_ns = opt.deadman_ms * 1000000ull;
+	l.global.seen_mark = opt.seen_mark;
+	memcpy(l.global.protected_ports, opt.protected_ports, sizeof(opt.protected_ports));
+	memcpy(limits.protected_ports, opt.protected_ports, sizeof(opt.protected_ports));
+	err = nc_datapath_heartbeat(l.agent.dp, &l.global);
 	if (err) {
 		pr_err("cannot write the agent heartbeat: %s", strerror(-err));
 		goto out;
@@ -276,6 +309,7 @@ int main(int argc, char **argv)
 		goto out;
 	nc_faults_set_state_file(l.agent.faults, opt.state_file);
 	l.agent.socket_path = opt.socket;
+	l.agent.docker_sock = opt.docker_sock;
 	l.agent.started_ns = nc_now_boottime_ns();
 	err = nc_server_open(&scfg, epfd, nc_handle_request, &l.agent, &l.server);
 	if (err)

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "netchaos/maps.h"
 #include "netns.h"
+#include "qdisc.h"
 #include "state.h"
 
 #define ALIVE_NS (500ull * 1000 * 1000) /* heartbeat is every 100 ms */
@@ -160,23 +161,36 @@ static int sweep_current(const char *nsname, struct owner_cache *cache)
 	if (err)
 		return err;
 	for (size_t i = 0; i < n; i++) {
+		const struct nc_link *l = &links[i];
 		bool ours = false;
+		int q;
 
-		if (nc_attach_find_stale(links[i].ifindex, &ours) || !ours)
+		/* Our IFB devices are handled through the interface they serve. */
+		if (!strncmp(l->name, NC_QDISC_IFB_PREFIX, strlen(NC_QDISC_IFB_PREFIX)))
 			continue;
-		if (owner_alive(links[i].ifindex, cache)) {
+		if (nc_attach_find_stale(l->ifindex, &ours))
+			continue;
+		if (ours && owner_alive(l->ifindex, cache)) {
 			pr_info("%s/%s carries the classifier of another live agent: left alone",
-				nsname, links[i].name);
+				nsname, l->name);
 			continue;
 		}
-		err = nc_attach_remove_stale(links[i].ifindex, links[i].name);
+		/* A live agent keeps its classifier wherever it has netem classes,
+		 * so a netem tree without a live classifier is a dead agent's. */
+		q = nc_qdisc_cleanup_stale(l->ifindex, l->name);
+		if (q > 0)
+			cleaned++;
+		if (!ours)
+			continue;
+		err = nc_attach_remove_stale(l->ifindex, l->name);
 		if (err) {
 			pr_warn("cannot remove a previous agent's classifier from %s/%s: %s",
-				nsname, links[i].name, strerror(-err));
+				nsname, l->name, strerror(-err));
 			continue;
 		}
-		pr_info("removed a previous agent's classifier from %s/%s", nsname, links[i].name);
-		cleaned++;
+		pr_info("removed a previous agent's classifier from %s/%s", nsname, l->name);
+		if (q <= 0)
+			cleaned++;
 	}
 	free(links);
 	return cleaned;

@@ -521,10 +521,15 @@ for section in datapath latency classifier footprint vm; do
 done
 
 echo "total_seconds=$(($(date +%s) - T_START))" >>"$RAW/env.txt"
-python3 "$here/report.py" --raw "$RAW" --out "$RESULTS" --plot-data "$OUT/overhead.dat"
-if command -v gnuplot >/dev/null && [ -s "$OUT/overhead.dat" ]; then
-	gnuplot -e "datafile='$OUT/overhead.dat'; outfile='$OUT/overhead.png'" "$here/overhead.gp" &&
-		echo "Plot: $OUT/overhead.png" >>"$RESULTS"
+python3 "$here/report.py" --raw "$RAW" --out "$RESULTS" --plot-data "$RAW/overhead.dat"
+if [ -s "$RAW/overhead.dat" ]; then
+	if command -v gnuplot >/dev/null &&
+		gnuplot -e "datafile='$RAW/overhead.dat'; outfile='$OUT/overhead.png'" "$here/overhead.gp"; then
+		cp "$OUT/overhead.png" "$RAW/overhead.png"
+		printf '\n![overhead vs rules](overhead.png)\n\nPlot: %s\n' "$OUT/overhead.png" >>"$RESULTS"
+	else
+		log "no plot: gnuplot missing or failed"
+	fi
 fi
 ln -sfn "$(basename "$RESULTS")" "$OUT/results-latest.md"
 cat "$RESULTS"

@@ -363,7 +363,7 @@ def vm(raw):
                   fnum(pct(v, 5), "{:.2f}"), fnum(pct(v, 95), "{:.2f}"),
                   fnum(added, "{:+.2f}") if lab != "none" else "—",
                   fnum(added - conf, "{:+.2f}") if lab != "none" else "—",
-                  f"{fnum(sd, '{:.2f}')} (expected {fnum(want_sd, '{:.2f}')})"])
+                  f"{fnum(sd, '{:.2f}')}" + (f" (expected {want_sd:.2f})" if jit else "")])
     out = [f"Guest: {info.get('vm_kernel', '?')}, {info.get('vm_cpus', '?')} vCPU under qemu TCG "
            "(software emulation: timers and throughput are far from bare metal).", ""]
     out.append(table(["config", "applied by", "probes", "configured ms", "RTT p50 ms", "p5 ms", "p95 ms",

@@ -25,6 +25,22 @@ static __always_inline bool nc_agent_dead(const struct nc_global *g, __u64 now)
 }
 
 #define NC_WALK_DST_LOOKUP 0x100 /* nc_walk() flags: dir | this */
+#define NC_WALK_PROTECTED  0x200 /* the packet uses a protected port */
+
+static __always_inline bool nc_port_protected(const struct nc_global *g, const struct nc_pkt *pkt)
+{
+	__u16 sport = bpf_ntohs(pkt->sport), dport = bpf_ntohs(pkt->dport);
+
+	if (!pkt->has_ports)
+		return false;
+	for (int i = 0; i < NC_PROTECTED_PORTS; i++) {
+		__u16 p = g->protected_ports[i];
+
+		if (p && (p == sport || p == dport))
+			return true;
+	}
+	return false;
+}
 
 /*
  * Walk the rule slots of one match value. Returns TC_ACT_SHOT when a rule
@@ -56,6 +72,8 @@ __noinline int nc_walk(struct __sk_buff *skb, struct nc_match_val *val,
 		rule = bpf_map_lookup_elem(&nc_rules, &slot);
 		if (!rule || !nc_rule_matches(rule, pkt, skb->ifindex, dir, v->now, dst_lookup))
 			continue;
+		if ((flags & NC_WALK_PROTECTED) && !(rule->flags & NC_RF_FORCE))
+			continue;
 		if (nc_act_rule(rule, slot, pkt, v) == TC_ACT_SHOT)
 			return TC_ACT_SHOT;
 	}
@@ -72,6 +90,7 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 	struct nc_match_key key;
 	struct nc_pkt pkt = {};
 	__u32 zero = 0, patterns, bit;
+	__u32 walk_flags = dir;
 	int ret;
 
 	g = bpf_map_lookup_elem(&nc_global, &zero);
@@ -103,9 +122,11 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 			v.now = bpf_ktime_get_boot_ns();
 			if (nc_agent_dead(g, v.now))
 				return TC_ACT_UNSPEC;
+			if (nc_port_protected(g, &pkt))
+				walk_flags |= NC_WALK_PROTECTED;
 		}
 		ret = nc_walk(skb, &slots, &pkt, &v,
-			      dir | (bit % 3 == NC_PORT_DST ? NC_WALK_DST_LOOKUP : 0));
+			      walk_flags | (bit % 3 == NC_PORT_DST ? NC_WALK_DST_LOOKUP : 0));
 		if (ret == TC_ACT_SHOT)
 			return TC_ACT_SHOT;
 	}

@@ -578,7 +578,12 @@ static const char *const fault_names[NC_FAULT__COUNT] = {
 	[NC_FAULT_LOSS] = "loss",
 	[NC_FAULT_CORRUPT] = "corrupt",
 	[NC_FAULT_PARTITION] = "partition",
+	[NC_FAULT_DELAY] = "delay",
+	[NC_FAULT_DUPLICATE] = "duplicate",
+	[NC_FAULT_REORDER] = "reorder",
+	[NC_FAULT_RATE] = "rate",
 };
+_Static_assert(NC_FAULT__COUNT == 9, "name every fault kind in fault_names[]");
 
 int nc_parse_fault_kind_err(const char *s, enum nc_fault_kind *kind, char *err, size_t errlen)
 {
@@ -590,7 +595,7 @@ int nc_parse_fault_kind_err(const char *s, enum nc_fault_kind *kind, char *err, 
 			return 0;
 		}
 	}
-	nc_set_err(err, errlen, "unknown fault '%s' (expected drop, loss, corrupt or partition)",
+	nc_set_err(err, errlen, "unknown fault '%s' (expected drop, loss, corrupt, partition, delay, duplicate, reorder or rate)",
 		   s ? s : "");
 	return -EINVAL;
 }

@@ -57,6 +57,9 @@ enum nc_port_kind {
 /* nc_rule.flags */
 #define NC_RF_PAYLOAD	 (1u << 0) /* corrupt: keep checksums valid */
 #define NC_RF_KEY_EITHER (1u << 1) /* entered under SRC and DST keys */
+#define NC_RF_FORCE	 (1u << 2) /* applies to protected ports too */
+
+#define NC_PROTECTED_PORTS 8
 
 /*
  * Lookup patterns: the program only does the LPM lookups whose pattern some
@@ -132,6 +135,10 @@ struct nc_global {
 	__u64 deadman_ns;   /* faults stop when heartbeat is older; 0 = off */
 	__u32 seen_mark;    /* skb->mark bit: packet already faulted once */
 	__u32 pad;
+	/* Packets to or from these ports (host order, 0 = unused) are left
+	 * alone by every rule without NC_RF_FORCE: ssh and the like survive a
+	 * broad fault. Checked only once a key matched. */
+	__u16 protected_ports[NC_PROTECTED_PORTS];
 };
 
 #ifndef __bpf__
@@ -139,7 +146,7 @@ _Static_assert(sizeof(struct nc_match_key) == 32, "nc_match_key layout");
 _Static_assert(sizeof(struct nc_match_val) == 36, "nc_match_val layout");
 _Static_assert(sizeof(struct nc_rule) == 112, "nc_rule layout");
 _Static_assert(sizeof(struct nc_counters) == 16, "nc_counters layout");
-_Static_assert(sizeof(struct nc_global) == 24, "nc_global layout");
+_Static_assert(sizeof(struct nc_global) == 40, "nc_global layout");
 #endif
 
 #endif /* NETCHAOS_MAPS_H */
