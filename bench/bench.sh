@@ -159,7 +159,6 @@ start_agent() {
 
 chaosctl_k() { local key=$1; shift; "$BUILD/chaosctl" --socket "${SOCK[$key]}" "$@"; }
 
-# proc_cpu_ticks PID: utime + stime in clock ticks
 # timed FILE CMD...: run CMD, write its wall time in seconds to FILE
 timed() {
 	local f=$1 t0 t1
@@ -170,7 +169,15 @@ timed() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >"$f"
 }
 
-proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# proc_cpu_ns PID: CPU time of the process's threads in ns (schedstat: ns
+# resolution; /proc/PID/stat's utime + stime count 10 ms ticks)
+proc_cpu_ns() {
+	local t s=0
+	for t in /proc/"$1"/task/*/schedstat; do
+		s=$((s + $(cut -d' ' -f1 "$t")))
+	done
+	echo "$s"
+}
 proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 # A CSV row of key=value output: kv_get "k=v k2=v2" k2 -> v2

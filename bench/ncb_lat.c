@@ -22,7 +22,7 @@
  *
  * usage: ncb_lat --from-ns A --to-ns B --to ADDR --port P [--runs N]
  *                [--interval-us U] [--hold-ms H] [--pause-ms P] [--timeout-ms T]
- *                [--max-seconds S]
+ *                [--max-seconds S] [--rt 1|0]
  *                ( --sock PATH [--rule-netns NS]
  *                | -- +apply CMD ARGS... [+apply ...] +remove CMD ARGS... [+remove ...] )
  * "{id}" in a remove command is replaced by the first number printed by the
@@ -50,7 +50,7 @@ extern char **environ;
 #define MAX_CMDS 8
 #define MAX_ARGS 64
 #define CONFIRM_NS (3 * 1000000ull) /* only judge datagrams sent this long ago */
-#define RUN_LEN	   20		       /* this many missing in a row: the fault acts */
+#define RUN_LEN	   100		       /* this many missing in a row (10 ms): the fault acts */
 #define SETTLE_NS  (30 * 1000000ull)   /* after recovery: collateral loss window */
 
 struct cmd {
@@ -73,11 +73,14 @@ static struct stream st;
 
 /* The stream threads sleep almost all the time; real-time priority keeps
  * their timestamps honest while chaosctl, the agent or tc compete for CPU. */
+static int use_rt = 1;
+
 static void realtime(void)
 {
 	struct sched_param sp = { .sched_priority = 10 };
 
-	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (use_rt)
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 }
 
 static void *tx_main(void *arg)
@@ -321,7 +324,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ncb_lat --from-ns A --to-ns B --to ADDR --port P [--runs N]\n"
 			"  [--interval-us U] [--hold-ms H] [--pause-ms P] [--timeout-ms T]\n"
-			"  [--max-seconds S] (--sock PATH [--rule-netns NS] |\n"
+			"  [--max-seconds S] [--rt 1|0] (--sock PATH [--rule-netns NS] |\n"
 			"  -- +apply CMD ARGS... [+apply ...] +remove CMD ARGS... [+remove ...])\n");
 	exit(2);
 }
@@ -356,6 +359,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--timeout-ms")) timeout_ms = atoi(v);
 		else if (!strcmp(a, "--max-seconds")) max_seconds = atof(v);
 		else if (!strcmp(a, "--sock")) p.sock = v;
+		else if (!strcmp(a, "--rt")) use_rt = atoi(v);
 		else if (!strcmp(a, "--rule-netns")) p.rule_netns = v;
 		else usage();
 		i++;

@@ -296,6 +296,42 @@ void nc_netem_set_gemodel(struct nc_netem_params *p, const uint32_t *v, int n)
 	m[4] = 0;
 }
 
+int nc_netem_loss_params(const struct nc_netem_params *p, uint32_t *v)
+{
+	const uint32_t *m = p->loss_model.p;
+	struct nc_netem_params t;
+	int n;
+
+	if (p->loss_model.model == NC_NETEM_LOSS_GE) {
+		v[0] = m[NC_GE_P];
+		v[1] = m[NC_GE_R];
+		v[2] = PCT100 - m[NC_GE_H];
+		v[3] = m[NC_GE_K1];
+		n = 4;
+	} else if (p->loss_model.model == NC_NETEM_LOSS_GI) {
+		v[0] = m[NC_GI_P13];
+		v[1] = m[NC_GI_P31];
+		v[2] = m[NC_GI_P32];
+		v[3] = m[NC_GI_P23];
+		v[4] = m[NC_GI_P14];
+		n = 5;
+	} else {
+		return 0;
+	}
+	/* Drop the last value while the defaults give the same model. */
+	while (n > 1) {
+		memset(&t, 0, sizeof(t));
+		if (p->loss_model.model == NC_NETEM_LOSS_GE)
+			nc_netem_set_gemodel(&t, v, n - 1);
+		else
+			nc_netem_set_gimodel(&t, v, n - 1);
+		if (memcmp(t.loss_model.p, m, sizeof(t.loss_model.p)))
+			break;
+		n--;
+	}
+	return n;
+}
+
 /* ---- distributions ---- */
 
 static const char *const dist_names[NC_NETEM_DIST__COUNT] = {

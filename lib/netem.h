@@ -56,6 +56,13 @@ void nc_netem_set_gimodel(struct nc_netem_params *p, const uint32_t *v, int n);
  * 1-H = 100 % (every packet in the bad state lost), 1-K = 0. */
 void nc_netem_set_gemodel(struct nc_netem_params *p, const uint32_t *v, int n);
 
+/* The inverse of the two above: p's loss model parameters as tc takes them
+ * (gemodel: p r 1-h 1-k; state: p13 p31 p32 p23 p14), trailing values that
+ * tc's defaults would give anyway left out (at least one is kept), so that
+ * setting the model from them gives p->loss_model.p back. Writes up to 5
+ * values to v; returns their count, 0 for random loss. */
+int nc_netem_loss_params(const struct nc_netem_params *p, uint32_t *v);
+
 /* "normal" ... -> enum; -EINVAL with the list of names. */
 int nc_netem_parse_dist(const char *s, int *dist, char *err, size_t errlen);
 const char *nc_netem_dist_name(int dist);

@@ -46,7 +46,7 @@ def udp_sink(a):
     s.bind((a.bind, a.port))
     ready(a)
     end = time.monotonic() + a.seconds
-    got, damaged, seen = 0, 0, set()
+    got, damaged, seen, reordered, highest = 0, 0, set(), 0, -1
     while True:
         left = end - time.monotonic()
         if left <= 0 or (a.stop_file and os.path.exists(a.stop_file)):
@@ -60,9 +60,13 @@ def udp_sink(a):
         if data != payload(seq, len(data)):
             damaged += 1
         seen.add(seq)
+        if seq < highest:
+            reordered += 1
+        highest = max(highest, seq)
         if a.expect and len(seen) >= a.expect:
             break
-    print(json.dumps({"received": got, "unique": len(seen), "damaged": damaged}))
+    print(json.dumps({"received": got, "unique": len(seen), "damaged": damaged,
+                      "reordered": reordered}))
 
 
 def udp_send(a):

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs inside the VM (see run-suite.sh): every kernel-facing test, TAP lines
+# prefixed with the test's name. Exits non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${NC_BUILD:-$PWD/build}
+echo "# guest kernel $(uname -r)"
+status=0
+
+run() { # name, command...
+	local name=$1 rc
+	shift
+	local t0=$SECONDS
+	"$@" 2>&1 | sed -E "s/^(not ok|ok)( [0-9]+)?( - )?/\1 - vm:$name: /"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 0 ] || { echo "not ok - vm:$name exited with status $rc"; status=1; }
+	echo "# vm:$name took $((SECONDS - t0)) s"
+}
+
+run qdisc "$BUILD/tests/test_qdisc"
+run classifier "$BUILD/tests/test_classifier"
+for t in tests/e2e/test_netem.sh tests/e2e/test_faults.sh tests/e2e/test_lifecycle.sh \
+	tests/e2e/test_crash.sh tests/e2e/test_errors.sh tests/e2e/test_safety.sh; do
+	[ -f "$t" ] && run "$(basename "$t" .sh)" bash "$t"
+done
+exit $status
