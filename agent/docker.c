@@ -345,6 +345,67 @@ static void classify_netmode(struct nc_docker_container *c)
 	}
 }
 
+/* NetworkSettings.Networks.*.{IPAddress,GlobalIPv6Address}; "" skipped. */
+static int parse_addrs(struct json_object *networks, struct nc_docker_container *out, char *err,
+		       size_t errlen)
+{
+	static const char *const keys[] = { "IPAddress", "GlobalIPv6Address" };
+
+	if (!networks || !json_object_is_type(networks, json_type_object))
+		return 0;
+	json_object_object_foreach(networks, name, net)
+	{
+		(void)name;
+		for (size_t k = 0; k < 2; k++) {
+			char addr[NC_DOCKER_ADDR_MAX];
+
+			if (copy_field(get_path(net, keys[k], NULL), "network address", addr,
+				       sizeof(addr), err, errlen))
+				return -EPROTO;
+			if (!addr[0] || out->n_addrs >= NC_DOCKER_MAX_ADDRS)
+				continue;
+			strcpy(out->addrs[out->n_addrs++], addr);
+		}
+	}
+	return 0;
+}
+
+static void parse_labels(struct json_object *labels, struct nc_docker_container *out)
+{
+	size_t off = 0;
+
+	if (!labels || !json_object_is_type(labels, json_type_object))
+		return;
+	json_object_object_foreach(labels, key, val)
+	{
+		const char *v = json_object_is_type(val, json_type_string) ?
+					json_object_get_string(val) : "";
+		size_t n = strlen(key) + 1 + strlen(v) + 1;
+
+		if (off + n + 1 > sizeof(out->labels)) {
+			out->labels_truncated = true;
+			break;
+		}
+		off += (size_t)snprintf(out->labels + off, sizeof(out->labels) - off, "%s=%s",
+					key, v) + 1;
+	}
+	out->labels[off] = '\0';
+}
+
+bool nc_docker_has_label(const struct nc_docker_container *c, const char *filter)
+{
+	const char *eq = strchr(filter, '=');
+	size_t klen = eq ? (size_t)(eq - filter) : strlen(filter);
+
+	for (const char *l = c->labels; *l; l += strlen(l) + 1) {
+		if (strncmp(l, filter, klen) || l[klen] != '=')
+			continue;
+		if (!eq || !strcmp(l + klen + 1, eq + 1))
+			return true;
+	}
+	return false;
+}
+
 int nc_docker_parse_inspect(const char *body, size_t len, struct nc_docker_container *out,
 			    char *err, size_t errlen)
 {
@@ -388,6 +449,9 @@ int nc_docker_parse_inspect(const char *body, size_t len, struct nc_docker_conta
 		snprintf(err, errlen, "Docker sent State.Pid %" PRId64, pid);
 		goto out;
 	}
+	if (parse_addrs(get_path(root, "NetworkSettings", "Networks"), out, err, errlen))
+		goto out;
+	parse_labels(get_path(root, "Config", "Labels"), out);
 	out->pid = (pid_t)pid;
 	v = get_path(state, "Running", NULL);
 	out->running = v && json_object_get_boolean(v);

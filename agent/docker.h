@@ -18,6 +18,9 @@
 #define NC_DOCKER_ID_MAX	65  /* 64 hex digits + NUL */
 #define NC_DOCKER_NAME_MAX	256
 #define NC_DOCKER_ERR_MAX	512
+#define NC_DOCKER_MAX_ADDRS	8    /* addresses kept per container */
+#define NC_DOCKER_ADDR_MAX	46   /* INET6_ADDRSTRLEN */
+#define NC_DOCKER_LABELS_MAX	8192 /* all "k=v" labels of a container */
 
 /* Which socket to talk to. */
 struct nc_docker {
@@ -52,7 +55,18 @@ struct nc_docker_container {
 	char service[NC_DOCKER_NAME_MAX];	 /* com.docker.compose.service, or "" */
 	char sandbox_key[512];			 /* NetworkSettings.SandboxKey, may be "" */
 	char netns_path[32];			 /* /proc/PID/ns/net, "" when pid is 0 */
+	/* IPAddress and GlobalIPv6Address of every network it is attached to
+	 * (none for host and container:X modes), in Docker's order */
+	char addrs[NC_DOCKER_MAX_ADDRS][NC_DOCKER_ADDR_MAX];
+	unsigned int n_addrs;
+	/* Config.Labels as "k=v\0k=v\0\0"; labels_truncated if they did not fit */
+	char labels[NC_DOCKER_LABELS_MAX];
+	bool labels_truncated;
 };
+
+/* Does c carry the label filter ("k=v", or "k" for presence), as Docker's
+ * own label filter matches? */
+bool nc_docker_has_label(const struct nc_docker_container *c, const char *filter);
 
 struct nc_docker_summary {
 	char id[NC_DOCKER_ID_MAX];

@@ -39,6 +39,7 @@ struct qrule {
 struct fault {
 	struct fault *next; /* ascending id */
 	uint32_t id;
+	uint32_t owner; /* 0: a rule of its own; else a member of that rule */
 	uint32_t slot;
 	uint32_t scope;
 	uint32_t minor; /* netem class minor, 0 for BPF-only faults */
@@ -57,7 +58,9 @@ struct nc_faults {
 	struct scope scopes[NC_MAX_SCOPES];
 	struct fault *head;
 	size_t count;
+	size_t owned; /* members of other rules (containers.c) among count */
 	uint32_t next_id;
+	uint32_t next_member_id;
 	const char *state_file; /* NULL: no record kept */
 	uint8_t minors[NC_QDISC_MINOR_MAX / 8 + 1]; /* netem class minors in use */
 };
@@ -148,6 +151,7 @@ int nc_faults_new(struct nc_datapath *dp, const struct nc_faults_limits *limits,
 	f->dp = dp;
 	f->limits = *limits;
 	f->next_id = 1;
+	f->next_member_id = NC_FAULT_MEMBER_ID_BASE;
 	*out = f;
 	return 0;
 }
@@ -442,8 +446,8 @@ static void netem_del(struct qrule *q, size_t n, uint32_t minor)
 	}
 }
 
-int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
-		  struct nc_fault_info *info, char *err, size_t errlen)
+static int fault_add(struct nc_faults *f, const struct nc_rule_spec *spec, uint32_t owner,
+		     struct nc_fault_info *info, char *err, size_t errlen)
 {
 	struct target_links links = { 0 };
 	struct nc_netns ns = { .fd = -1 };
@@ -530,7 +534,7 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 	}
 	if (eff.force)
 		rule.flags |= NC_RF_FORCE;
-	rule.id = f->next_id;
+	rule.id = owner ? f->next_member_id : f->next_id;
 	rule.expires_ns = nc_now_boottime_ns() + eff.duration_ms * 1000000ull;
 	for (size_t i = 0; i < eff.n_ifaces; i++)
 		rule.ifindex[rule.n_ifindex++] = (uint32_t)links.sel[i]->ifindex;
@@ -553,7 +557,14 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 	nc_netns_leave(saved);
 	saved = -1;
 
-	ft->id = f->next_id++;
+	ft->id = rule.id;
+	ft->owner = owner;
+	if (owner) {
+		f->next_member_id++;
+		f->owned++;
+	} else {
+		f->next_id++;
+	}
 	ft->slot = slot;
 	ft->scope = scope_id;
 	ft->minor = minor;
@@ -595,6 +606,36 @@ out_ns:
 	return ret;
 }
 
+int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
+		  struct nc_fault_info *info, char *err, size_t errlen)
+{
+	return fault_add(f, spec, 0, info, err, errlen);
+}
+
+int nc_faults_add_member(struct nc_faults *f, const struct nc_rule_spec *spec, uint32_t owner,
+			 struct nc_fault_info *info, char *err, size_t errlen)
+{
+	if (!owner)
+		return -EINVAL;
+	return fault_add(f, spec, owner, info, err, errlen);
+}
+
+uint32_t nc_faults_new_id(struct nc_faults *f)
+{
+	return f->next_id++;
+}
+
+int nc_faults_get(struct nc_faults *f, uint32_t id, struct nc_fault_info *info)
+{
+	for (struct fault *ft = f->head; ft; ft = ft->next) {
+		if (ft->id == id) {
+			fault_info(f, ft, nc_now_boottime_ns(), info);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static void fault_destroy(struct nc_faults *f, struct fault *ft, const char *why)
 {
 	struct scope *s = &f->scopes[ft->scope];
@@ -618,7 +659,13 @@ static void fault_destroy(struct nc_faults *f, struct fault *ft, const char *why
 	}
 	free(ft->qrules);
 	minor_free(f, ft->minor);
-	pr_info("rule %u ended (%s)", ft->id, why);
+	if (ft->owner) {
+		pr_debug("rule %u: member %u in %s ended (%s)", ft->owner, ft->id, scope_name(s),
+			 why);
+		f->owned--;
+	} else {
+		pr_info("rule %u ended (%s)", ft->id, why);
+	}
 	if (--s->rules == 0)
 		scope_release(f, ft->scope);
 	f->count--;
@@ -647,9 +694,11 @@ size_t nc_faults_remove_all(struct nc_faults *f, uint32_t *ids, size_t max_ids)
 		struct fault *ft = f->head;
 
 		f->head = ft->next;
-		if (ids && n < max_ids)
-			ids[n] = ft->id;
-		n++;
+		if (!ft->owner) {
+			if (ids && n < max_ids)
+				ids[n] = ft->id;
+			n++;
+		}
 		fault_destroy(f, ft, "cleared");
 	}
 	return n;
@@ -665,7 +714,8 @@ int nc_faults_list(struct nc_faults *f, struct nc_fault_info **infos, size_t *co
 	if (!arr)
 		return -ENOMEM;
 	for (struct fault *ft = f->head; ft; ft = ft->next)
-		fault_info(f, ft, now, &arr[n++]);
+		if (!ft->owner)
+			fault_info(f, ft, now, &arr[n++]);
 	*infos = arr;
 	*count = n;
 	return 0;
@@ -679,6 +729,11 @@ uint64_t nc_faults_expire(struct nc_faults *f)
 	while (*pos) {
 		struct fault *ft = *pos;
 
+		/* members end with their rule (containers.c), at the same time */
+		if (ft->owner) {
+			pos = &ft->next;
+			continue;
+		}
 		if (ft->expires_ns <= now) {
 			*pos = ft->next;
 			fault_destroy(f, ft, "expired");
@@ -693,7 +748,7 @@ uint64_t nc_faults_expire(struct nc_faults *f)
 
 size_t nc_faults_count(const struct nc_faults *f)
 {
-	return f->count;
+	return f->count - f->owned;
 }
 
 void nc_faults_free(struct nc_faults *f)

@@ -44,11 +44,28 @@ void nc_faults_free(struct nc_faults *f);
  * resolves everything, fills *info (id 0) and changes nothing. */
 int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 		  struct nc_fault_info *info, char *err, size_t errlen);
+/*
+ * Members: kernel rules that make up a rule of another module (containers.c:
+ * one member per container namespace). A member is an ordinary rule in its
+ * scope with an id of its own (from NC_FAULT_MEMBER_ID_BASE up, never shown
+ * to users), owned by the user-visible id `owner` (from nc_faults_new_id()).
+ * Members are not listed, not counted by nc_faults_count(), and do not
+ * expire here: the owner removes them (nc_faults_remove()). The kernel still
+ * ends each at its own expiry. nc_faults_remove_all() removes them too.
+ */
+#define NC_FAULT_MEMBER_ID_BASE 0x80000000u
+int nc_faults_add_member(struct nc_faults *f, const struct nc_rule_spec *spec, uint32_t owner,
+			 struct nc_fault_info *info, char *err, size_t errlen);
+/* A user-visible rule id for a rule made of members. */
+uint32_t nc_faults_new_id(struct nc_faults *f);
+/* A snapshot of one rule or member. -ENOENT if none. */
+int nc_faults_get(struct nc_faults *f, uint32_t id, struct nc_fault_info *info);
 /* -ENOENT if no such rule. */
 int nc_faults_remove(struct nc_faults *f, uint32_t id, const char *why);
-/* Remove everything; returns how many rules were removed. */
+/* Remove everything, members too; returns how many rules (not members)
+ * were removed, their ids in ids. */
 size_t nc_faults_remove_all(struct nc_faults *f, uint32_t *ids, size_t max_ids);
-/* Snapshot of live rules, ordered by id; *infos is malloc'ed. */
+/* Snapshot of live rules (not members), ordered by id; *infos is malloc'ed. */
 int nc_faults_list(struct nc_faults *f, struct nc_fault_info **infos, size_t *count);
 /* Remove rules whose time is up; returns milliseconds until the next expiry
  * (UINT64_MAX if none). */

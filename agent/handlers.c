@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "containers.h"
 #include "doctor.h"
 #include "handlers.h"
 #include "qdisc.h"
@@ -27,7 +28,7 @@ struct command {
 	json_object *(*handle)(struct nc_agent *a, json_object *req, const struct nc_peer *peer);
 };
 
-static json_object *rule_json(const struct nc_fault_info *info)
+json_object *nc_rule_json(const struct nc_fault_info *info)
 {
 	json_object *obj = json_object_new_object(), *ifaces;
 	char *list, *tok, *save = NULL;
@@ -61,6 +62,33 @@ static json_object *handle_ping(struct nc_agent *a, json_object *req, const stru
 	return nc_reply_ok();
 }
 
+static void containers_added(json_object *reply, void *arg)
+{
+	nc_server_reply(arg, reply);
+}
+
+/* Resolving containers waits on Docker: the reply comes later. */
+static json_object *add_containers(struct nc_agent *a, const struct nc_rule_spec *spec,
+				   const struct nc_peer *peer)
+{
+	struct nc_deferred *d = nc_server_defer(a->server);
+	char err[1024];
+	int ret;
+
+	if (!d)
+		return nc_reply_error("out of memory");
+	ret = nc_containers_add(a->containers, spec, containers_added, d, err, sizeof(err));
+	if (ret) {
+		pr_info("uid %u pid %d: add %s refused: %s", peer->uid, (int)peer->pid,
+			nc_fault_kind_name(spec->kind), err);
+		nc_server_reply(d, nc_reply_error("%s", err));
+		return NULL;
+	}
+	pr_debug("uid %u pid %d: add %s: resolving containers", peer->uid, (int)peer->pid,
+		 nc_fault_kind_name(spec->kind));
+	return NULL;
+}
+
 static json_object *handle_add(struct nc_agent *a, json_object *req, const struct nc_peer *peer)
 {
 	struct nc_rule_spec spec;
@@ -80,6 +108,8 @@ static json_object *handle_add(struct nc_agent *a, json_object *req, const struc
 	json_object_put(copy);
 	if (ret)
 		return nc_reply_error("%s", err);
+	if (nc_containers_wanted(&spec))
+		return add_containers(a, &spec, peer);
 
 	ret = nc_faults_add(a->faults, &spec, &info, err, sizeof(err));
 	if (ret) {
@@ -87,7 +117,7 @@ static json_object *handle_add(struct nc_agent *a, json_object *req, const struc
 			nc_fault_kind_name(spec.kind), err);
 		return nc_reply_error("%s", err);
 	}
-	rule = rule_json(&info);
+	rule = nc_rule_json(&info);
 	reply = nc_reply_ok();
 	if (!rule || !reply) {
 		json_object_put(rule);
@@ -107,6 +137,18 @@ static json_object *handle_add(struct nc_agent *a, json_object *req, const struc
 	return reply;
 }
 
+static int by_id(const void *a, const void *b)
+{
+	json_object *const *x = a, *const *y = b, *ix = NULL, *iy = NULL;
+	int64_t u, v;
+
+	json_object_object_get_ex(*x, "id", &ix);
+	json_object_object_get_ex(*y, "id", &iy);
+	u = json_object_get_int64(ix);
+	v = json_object_get_int64(iy);
+	return u < v ? -1 : u > v;
+}
+
 static json_object *handle_list(struct nc_agent *a, json_object *req, const struct nc_peer *peer)
 {
 	struct nc_fault_info *infos;
@@ -118,10 +160,35 @@ static json_object *handle_list(struct nc_agent *a, json_object *req, const stru
 	reply = nc_reply_ok();
 	arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(arr, rule_json(&infos[i]));
+		json_object_array_add(arr, nc_rule_json(&infos[i]));
 	free(infos);
+	if (nc_containers_list(a->containers, arr)) {
+		json_object_put(arr);
+		json_object_put(reply);
+		return nc_reply_error("out of memory");
+	}
+	json_object_array_sort(arr, by_id);
 	json_object_object_add(reply, "rules", arr);
 	return reply;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every rule: container rules first (they own members among the faults). */
+static size_t remove_all(struct nc_agent *a, uint32_t *ids, size_t max)
+{
+	size_t n = nc_containers_clear_all(a->containers, ids, max);
+
+	n += nc_faults_remove_all(a->faults, ids ? ids + (n < max ? n : max) : NULL,
+				  n < max ? max - n : 0);
+	if (ids)
+		qsort(ids, n < max ? n : max, sizeof(*ids), cmp_id);
+	return n;
 }
 
 static json_object *handle_clear(struct nc_agent *a, json_object *req, const struct nc_peer *peer)
@@ -152,7 +219,9 @@ static json_object *handle_clear(struct nc_agent *a, json_object *req, const str
 			json_object_put(reply);
 			return nc_reply_error("rule id must be a positive integer");
 		}
-		if (nc_faults_remove(a->faults, (uint32_t)v, "cleared")) {
+		if (v >= NC_FAULT_MEMBER_ID_BASE ||
+		    (nc_containers_clear(a->containers, (uint32_t)v) &&
+		     nc_faults_remove(a->faults, (uint32_t)v, "cleared"))) {
 			json_object_put(arr);
 			json_object_put(reply);
 			return nc_reply_error("no rule %lld", (long long)v);
@@ -160,7 +229,7 @@ static json_object *handle_clear(struct nc_agent *a, json_object *req, const str
 		json_object_array_add(arr, json_object_new_int64(v));
 	} else {
 		uint32_t *ids = calloc(NC_MAX_RULES, sizeof(*ids));
-		size_t n = nc_faults_remove_all(a->faults, ids, ids ? NC_MAX_RULES : 0);
+		size_t n = remove_all(a, ids, ids ? NC_MAX_RULES : 0);
 
 		for (size_t i = 0; ids && i < n && i < NC_MAX_RULES; i++)
 			json_object_array_add(arr, json_object_new_int64(ids[i]));
@@ -185,7 +254,8 @@ static json_object *handle_status(struct nc_agent *a, json_object *req, const st
 	json_object_object_add(agent, "uptime_s",
 			       json_object_new_int64((int64_t)((nc_now_boottime_ns() - a->started_ns) /
 							       1000000000ull)));
-	json_object_object_add(agent, "rules", json_object_new_int64((int64_t)nc_faults_count(a->faults)));
+	json_object_object_add(agent, "rules", json_object_new_int64((int64_t)(nc_faults_count(a->faults) +
+						      nc_containers_count(a->containers))));
 	json_object_object_add(reply, "agent", agent);
 
 	kernel = json_object_new_object();
@@ -211,7 +281,7 @@ static json_object *handle_abort(struct nc_agent *a, json_object *req, const str
 	uint32_t *ids = calloc(NC_MAX_RULES, sizeof(*ids));
 	json_object *reply = nc_reply_ok(), *arr = json_object_new_array();
 	uint64_t t0 = nc_now_boottime_ns();
-	size_t n = nc_faults_remove_all(a->faults, ids, ids ? NC_MAX_RULES : 0);
+	size_t n = remove_all(a, ids, ids ? NC_MAX_RULES : 0);
 
 	for (size_t i = 0; ids && i < n && i < NC_MAX_RULES; i++)
 		json_object_array_add(arr, json_object_new_int64(ids[i]));

@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "containers.h"
 #include "datapath.h"
 #include "faults.h"
 #include "handlers.h"
@@ -199,6 +200,7 @@ static void on_tick(struct nc_watch *w, uint32_t events)
 	err = nc_datapath_heartbeat(l->agent.dp, &l->global);
 	if (err)
 		pr_warn("heartbeat: %s", strerror(-err));
+	nc_containers_tick(l->agent.containers);
 	nc_faults_expire(l->agent.faults);
 	nc_server_tick(l->server);
 }
@@ -311,9 +313,21 @@ int main(int argc, char **argv)
 	l.agent.socket_path = opt.socket;
 	l.agent.docker_sock = opt.docker_sock;
 	l.agent.started_ns = nc_now_boottime_ns();
+	{
+		struct nc_containers_config ccfg = {
+			.docker_sock = opt.docker_sock,
+			.epfd = epfd,
+			.faults = l.agent.faults,
+		};
+
+		err = nc_containers_new(&ccfg, &l.agent.containers);
+		if (err)
+			goto out;
+	}
 	err = nc_server_open(&scfg, epfd, nc_handle_request, &l.agent, &l.server);
 	if (err)
 		goto out;
+	l.agent.server = l.server;
 	pr_info("listening on %s (pid %d, dead-man %llu ms)", opt.socket, (int)getpid(),
 		(unsigned long long)opt.deadman_ms);
 
@@ -335,6 +349,13 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	if (l.agent.containers) {
+		size_t n = nc_containers_count(l.agent.containers);
+
+		nc_containers_free(l.agent.containers); /* answers adds still resolving */
+		if (n)
+			pr_info("removed %zu container rule(s)", n);
+	}
 	nc_server_close(l.server);
 	if (l.agent.faults) {
 		size_t n = nc_faults_count(l.agent.faults);

@@ -35,6 +35,13 @@ struct client {
 	size_t out_len, out_off;
 	uint64_t deadline_ms; /* closed when idle past this */
 	bool closing;	      /* close once the output is flushed */
+	bool eof;	      /* the peer has sent everything */
+	struct nc_deferred *deferred; /* a reply still to come: input waits */
+	bool paused;	      /* out of the epoll set while deferred */
+};
+
+struct nc_deferred {
+	struct client *c; /* NULL once the client is gone */
 };
 
 struct nc_server {
@@ -46,6 +53,7 @@ struct nc_server {
 	void *ctx;
 	struct client *clients;
 	unsigned int n_clients;
+	struct client *current; /* whose request the callback is handling */
 };
 
 static uint64_t now_ms(void)
@@ -91,6 +99,8 @@ static void client_free(struct client *c)
 			break;
 		}
 	}
+	if (c->deferred)
+		c->deferred->c = NULL;
 	nc_loop_del(s->epfd, &c->watch);
 	close(c->watch.fd);
 	free(c->in);
@@ -128,7 +138,8 @@ static int client_flush(struct client *c)
 
 		if (n < 0) {
 			if (errno == EAGAIN)
-				return nc_loop_mod(c->srv->epfd, &c->watch, EPOLLIN | EPOLLOUT);
+				return c->deferred ? 0 :
+					nc_loop_mod(c->srv->epfd, &c->watch, EPOLLIN | EPOLLOUT);
 			return -errno;
 		}
 		c->out_off += (size_t)n;
@@ -136,6 +147,8 @@ static int client_flush(struct client *c)
 	free(c->out);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
+	if (c->deferred)
+		return 0;
 	return c->closing ? -ECONNRESET : nc_loop_mod(c->srv->epfd, &c->watch, EPOLLIN);
 }
 
@@ -147,11 +160,16 @@ static void client_request(struct client *c, const char *buf, size_t len)
 	int ret;
 
 	ret = nc_msg_parse(buf, len, &req, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		reply = nc_reply_error("%s", err);
-	else
+	} else {
+		s->current = c;
 		reply = s->fn(req, &c->peer, s->ctx);
+		s->current = NULL;
+	}
 	json_object_put(req);
+	if (!reply && c->deferred)
+		return; /* nc_server_reply() answers */
 	if (!reply)
 		reply = nc_reply_error("out of memory");
 	if (client_queue(c, reply))
@@ -164,9 +182,12 @@ static void client_consume(struct client *c, bool eof)
 	size_t start = 0;
 
 	for (;;) {
-		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		char *nl;
 		size_t len;
 
+		if (c->deferred)
+			break; /* later requests wait for the deferred reply */
+		nl = memchr(c->in + start, '\n', c->in_len - start);
 		if (!nl)
 			break;
 		len = (size_t)(nl - (c->in + start));
@@ -174,7 +195,7 @@ static void client_consume(struct client *c, bool eof)
 			client_request(c, c->in + start, len);
 		start += len + 1;
 	}
-	if (eof && start < c->in_len) {
+	if (eof && !c->deferred && start < c->in_len) {
 		/* A last request without its newline (printf '...' | socat). */
 		client_request(c, c->in + start, c->in_len - start);
 		start = c->in_len;
@@ -187,6 +208,20 @@ static void client_consume(struct client *c, bool eof)
 		c->closing = true;
 	}
 	c->deadline_ms = now_ms() + c->srv->cfg.idle_ms;
+}
+
+/* Send what can be sent; close, or park a client waiting for a deferred
+ * reply out of the loop (a hung-up peer would wake it forever). */
+static void client_settle(struct client *c)
+{
+	if (client_flush(c)) {
+		client_free(c);
+		return;
+	}
+	if (c->deferred && !c->paused) {
+		nc_loop_del(c->srv->epfd, &c->watch);
+		c->paused = true;
+	}
 }
 
 static void client_event(struct nc_watch *w, uint32_t events)
@@ -207,14 +242,56 @@ static void client_event(struct nc_watch *w, uint32_t events)
 				eof = true;
 			break;
 		}
+		if (eof)
+			c->eof = true;
 		client_consume(c, eof);
 		if (eof)
 			c->closing = true;
 	} else if (events & (EPOLLHUP | EPOLLERR)) {
 		c->closing = true;
 	}
-	if (client_flush(c))
-		client_free(c);
+	client_settle(c);
+}
+
+struct nc_deferred *nc_server_defer(struct nc_server *s)
+{
+	struct client *c = s->current;
+	struct nc_deferred *d;
+
+	if (!c || c->deferred)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->c = c;
+	c->deferred = d;
+	return d;
+}
+
+void nc_server_reply(struct nc_deferred *d, json_object *reply)
+{
+	struct client *c = d->c;
+
+	free(d);
+	if (!c) {
+		json_object_put(reply);
+		return;
+	}
+	c->deferred = NULL;
+	if (c->paused) {
+		c->paused = false;
+		if (nc_loop_add(c->srv->epfd, &c->watch, EPOLLIN)) {
+			json_object_put(reply);
+			client_free(c);
+			return;
+		}
+	}
+	if (!reply)
+		reply = nc_reply_error("out of memory");
+	if (client_queue(c, reply))
+		c->closing = true;
+	client_consume(c, c->eof); /* requests that came in meanwhile */
+	client_settle(c);
 }
 
 static void server_accept(struct nc_watch *w, uint32_t events)
@@ -371,7 +448,7 @@ void nc_server_tick(struct nc_server *s)
 	while (c) {
 		struct client *next = c->next;
 
-		if (now > c->deadline_ms) {
+		if (now > c->deadline_ms && !c->deferred) {
 			pr_debug("closing idle client pid %d", (int)c->peer.pid);
 			client_free(c);
 		}

@@ -33,6 +33,19 @@ struct nc_server;
 
 int nc_server_open(const struct nc_server_config *cfg, int epfd, nc_request_fn fn, void *ctx,
 		   struct nc_server **out);
+/*
+ * Deferred replies, for requests that wait on something else (Docker): the
+ * request callback calls nc_server_defer() and returns NULL; the reply goes
+ * out later through nc_server_reply(). Meanwhile the client's later requests
+ * wait (replies stay in request order) and it is not closed as idle, even if
+ * it has half-closed its side. NULL when not inside a callback or on ENOMEM.
+ */
+struct nc_deferred;
+struct nc_deferred *nc_server_defer(struct nc_server *s);
+/* Queue the reply (owned by the server from here on) and free d; if the
+ * client has gone away meanwhile, the reply is dropped. */
+void nc_server_reply(struct nc_deferred *d, json_object *reply);
+
 /* Close idle clients; call periodically. */
 void nc_server_tick(struct nc_server *s);
 void nc_server_close(struct nc_server *s);

@@ -456,13 +456,12 @@ cpu_window() { # pid seconds -> "cpu_percent"
 		'BEGIN { printf "%.3f", 100 * (b - a) / 1e9 / (t1 - t0) }'
 }
 
-bpf_map_kb() { # pid: kernel memory of the BPF maps the process holds
-	bpftool -j map show 2>/dev/null | python3 -c '
-import json, sys
-pid = int(sys.argv[1])
-maps = json.load(sys.stdin)
-print(sum(m.get("bytes_memlock", 0) for m in maps
-          if any(p.get("pid") == pid for p in m.get("pids", []))) // 1024)' "$1" 2>/dev/null || echo ""
+bpf_map_kb() { # pid: kernel memory (memlock) of the BPF maps the process holds
+	local f
+	for f in /proc/"$1"/fdinfo/*; do
+		awk '$1 == "map_id:" { id = $2 } $1 == "memlock:" { m = $2 }
+			END { if (id != "") print id, m }' "$f" 2>/dev/null
+	done | sort -u -k1,1 | awk '{ s += $2 } END { printf "%d", s / 1024 }'
 }
 
 foot_row() { # state pid cpu extra
@@ -484,13 +483,6 @@ run_footprint() {
 	log "footprint: idle agent, 10000 rules ($IDLE_SECS s)"
 	foot_row "idle (10000 rules)" "$pid" "$(cpu_window "$pid" "$IDLE_SECS")" \
 		"load: $(cat "$RAW/load-foot.txt")"
-	# list with 10,000 rules: on the socket, and what chaosctl makes of it
-	"$BUILD/bench/ncb_client" list --sock "${SOCK[$key]}" >"$RAW/footprint-list.txt"
-	if chaosctl_k foot list >/dev/null 2>"$WORK/list.err"; then
-		echo "chaosctl_list=ok" >>"$RAW/footprint-list.txt"
-	else
-		echo "chaosctl_list=failed: $(head -n 1 "$WORK/list.err")" >>"$RAW/footprint-list.txt"
-	fi
 	log "footprint: $CLIENTS clients doing add/clear for $CLIENT_SECS s (10000 rules)"
 	c0=$(proc_cpu_ns "$pid")
 	t0=$(date +%s.%N)
@@ -504,6 +496,18 @@ run_footprint() {
 	foot_row "serving $CLIENTS clients (10000 rules)" "$pid" "$cpu" "$res"
 	log "footprint: idle again ($IDLE_SECS s)"
 	foot_row "idle after the clients (10000 rules)" "$pid" "$(cpu_window "$pid" "$IDLE_SECS")" ""
+	# list with 10,000 rules: on the socket, and what chaosctl makes of it
+	log "footprint: one list of 10000 rules"
+	c0=$(proc_cpu_ns "$pid")
+	"$BUILD/bench/ncb_client" list --sock "${SOCK[$key]}" >"$RAW/footprint-list.txt"
+	c1=$(proc_cpu_ns "$pid")
+	foot_row "after one list request (10000 rules)" "$pid" "" \
+		"list: $(head -n 1 "$RAW/footprint-list.txt") agent_cpu_ms=$(((c1 - c0) / 1000000))"
+	if chaosctl_k foot list >/dev/null 2>"$WORK/list.err"; then
+		echo "chaosctl_list=ok" >>"$RAW/footprint-list.txt"
+	else
+		echo "chaosctl_list=failed: $(head -n 1 "$WORK/list.err")" >>"$RAW/footprint-list.txt"
+	fi
 }
 
 # ---- 5. the VM: netem delay accuracy, unmatched throughput ---------------------

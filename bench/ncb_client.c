@@ -13,6 +13,9 @@
  *       their own (ports P+k) for T seconds. Prints requests, requests/s and
  *       request->reply time percentiles.
  *
+ *   ncb_client req --sock S --json LINE
+ *       One request as given; prints the reply; exit status 0 iff "ok":true.
+ *
  *   ncb_client list --sock S
  *       One list request. Prints the number of rules, the sum of their
  *       "matched" counters, the reply size and the request->reply time.
@@ -200,18 +203,38 @@ static int cmd_list(struct shared *sh)
 	return 0;
 }
 
+static int cmd_req(struct shared *sh, const char *json)
+{
+	struct ncb_conn *c = malloc(sizeof(*c));
+	char line[8192];
+	const char *reply;
+	int ok;
+
+	if (!c || ncb_connect(c, sh->sock))
+		ncb_die("cannot connect to %s: %s", sh->sock, strerror(errno));
+	snprintf(line, sizeof(line), "%s\n", json);
+	reply = ncb_request(c, line);
+	ok = ncb_reply_ok(reply);
+	printf("%s\n", reply ? reply : "(no reply)");
+	ncb_close(c);
+	free(c);
+	return ok ? 0 : 1;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ncb_client load --sock S [--netns NS] --count N --port-base P\n"
 			"       ncb_client clients --sock S [--netns NS] --clients K --seconds T "
 			"--port-base P\n"
-			"       ncb_client list --sock S\n");
+			"       ncb_client list --sock S\n"
+			"       ncb_client req --sock S --json LINE\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	struct shared sh = { .port_base = 20000, .seconds = 1 };
+	const char *json = NULL;
 	long count = 0;
 	int clients = 0;
 
@@ -234,6 +257,8 @@ int main(int argc, char **argv)
 			clients = atoi(v);
 		else if (!strcmp(a, "--seconds"))
 			sh.seconds = atof(v);
+		else if (!strcmp(a, "--json"))
+			json = v;
 		else
 			usage();
 		i++;
@@ -251,6 +276,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "list"))
 		return cmd_list(&sh);
+	if (!strcmp(argv[1], "req")) {
+		if (!json)
+			usage();
+		return cmd_req(&sh, json);
+	}
 	if (!strcmp(argv[1], "clients")) {
 		if (clients < 1 || clients > 1024 || sh.seconds <= 0 || sh.seconds > 600 ||
 		    sh.port_base < 1 || sh.port_base + clients > 65536)

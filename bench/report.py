@@ -246,8 +246,8 @@ def latency(raw):
                "\"acts on traffic\" is the send time of the first datagram that is lost minus "
                "the moment the command was started; \"traffic back\" is the send time of the first "
                "datagram that arrives again minus the moment the removal was started. "
-               "p99 is nearest-rank over the ok runs. The fault \"acts\" at the first of 20 "
-               "datagrams lost in a row (2 ms); \"collateral lost\" sums, over the ok runs, datagrams "
+               "p99 is nearest-rank over the ok runs. The fault \"acts\" at the first of 100 "
+               "datagrams lost in a row (10 ms; a fault is held at least 23 ms); \"collateral lost\" sums, over the ok runs, datagrams "
                "lost in shorter gaps between the start of the command and that point, and within "
                "30 ms after the traffic is back: packets the change itself destroyed (e.g. a qdisc "
                "graft deactivating the device), which would hit any traffic on the interface.")
@@ -307,6 +307,11 @@ def footprint(raw):
             note = (f"{kv.get('rps', '?')} requests/s (add + clear), reply p50 "
                     f"{kv.get('req_p50_us', '?')} µs, p99 {kv.get('req_p99_us', '?')} µs, "
                     f"{kv.get('failures', '?')} failures")
+        elif extra.startswith("list:"):
+            kv = dict(x.split("=", 1) for x in extra[5:].split() if "=" in x)
+            note = (f"one `list` reply of {int(kv.get('bytes', 0)) / 1e6:.1f} MB took "
+                    f"{kv.get('ms', '?')} ms ({kv.get('agent_cpu_ms', '?')} ms of agent CPU); "
+                    "the peak RSS column shows what building it cost")
         elif extra.startswith("load:"):
             kv = dict(x.split("=", 1) for x in extra[5:].split() if "=" in x)
             note = f"10,000 adds took {kv.get('seconds', '?')} s on one connection"
@@ -314,7 +319,7 @@ def footprint(raw):
         hwm = to_float(r["hwm_kb"])
         bpf = to_float(r["bpf_maps_kb"])
         t.append([r["state"], fnum(rss / 1024 if rss else None), fnum(hwm / 1024 if hwm else None),
-                  r["cpu_percent"], fnum(bpf / 1024 if bpf else None), note])
+                  r["cpu_percent"] or "—", fnum(bpf / 1024 if bpf else None), note])
     out = [table(["agent state", "RSS MiB", "peak RSS MiB", "CPU % of one core", "BPF maps MiB (kernel)",
                   "notes"], t)]
     lst = read_kv(os.path.join(raw, "footprint-list.txt"))
@@ -322,13 +327,11 @@ def footprint(raw):
         first = open(os.path.join(raw, "footprint-list.txt")).readline().split()
         kv = dict(x.split("=", 1) for x in first if "=" in x)
         out.append("")
-        out.append(f"`list` with 10,000 rules on the socket: {kv.get('ms', '?')} ms, "
-                   f"{int(kv.get('bytes', 0)) / 1e6:.1f} MB of JSON. `chaosctl list`: "
-                   f"{lst.get('chaosctl_list', '?')}.")
+        out.append(f"`chaosctl list` with 10,000 rules: {lst.get('chaosctl_list', '?')}.")
     out.append("")
     out.append("RSS from /proc/PID/status (VmRSS, VmHWM); CPU: on-CPU time of the agent's "
                "threads (/proc/PID/task/*/schedstat, ns resolution) over the window; BPF maps: "
-               "bytes_memlock of the maps the agent holds (bpftool). The clients run on the same "
+               "memlock of the BPF maps the agent holds (/proc/PID/fdinfo, each map once). The clients run on the same "
                "2 cores as the agent.")
     return "\n".join(out)
 
@@ -371,9 +374,12 @@ def vm(raw):
     out.append("")
     out.append("RTT of UDP echo probes (bench/ncb_rtt) between two namespaces over a veth; "
                "the delay is configured on the prober's egress only, so it adds once to the RTT.")
-    if info.get("agent_delay_command") != "1":
-        out.append("`chaosctl delay` is not in this build: the rows are kernel netem set by `tc` "
-                   "(agent netem integration pending).")
+    if info.get("agent_delay_via") == "socket":
+        out.append("`chaosctl` has no `delay` command in this build: the agent's netem faults are "
+                   "applied with the same add request sent on its socket (bench/ncb_client req).")
+    if any("pending" in meta[lab]["source"] for lab in labels):
+        out.append("Rows marked \"kernel netem\" were set with `tc` because the agent could not apply "
+                   "the delay: " + info.get("agent_delay_failed", "no agent") + ".")
     tp = read_csv(os.path.join(raw, "vm-tput.csv"))
     if tp:
         cfgs = []
@@ -385,7 +391,7 @@ def vm(raw):
         bmed = median(vals.get("none", []))
         names = {"none": "no qdisc, no program",
                  "classic": "prio root + netem (100 ms) on band 4 + u32 filter for port 9999 (peers' layout)",
-                 "netchaos": "netchaos delay 100 ms on port 9999"}
+                 "netchaos": "netchaos delay 100 ms on port 9999 (the agent's netem, classifier steering)"}
         tt = []
         for c in cfgs:
             v = vals[c]

@@ -27,7 +27,7 @@ if [ -z "$build" ] || [ -z "$out" ]; then
 fi
 
 if [ "$mode" = quick ]; then
-	N_BASE=30 N_FIX=30 N_200=15 N_JIT=100 ROUNDS=3 TPUT_SECS=2
+	N_BASE=30 N_FIX=30 N_200=15 N_JIT=100 ROUNDS=3 TPUT_SECS=1
 else
 	N_BASE=100 N_FIX=200 N_200=60 N_JIT=400 ROUNDS=5 TPUT_SECS=5
 fi
@@ -66,29 +66,46 @@ ip -n $B link set $VB up
 ip -n $A neigh replace $IPB lladdr "$(ip -n $B -br link show $VB | awk '{ print $3 }')" dev $VA nud permanent
 ip -n $B neigh replace $IPA lladdr "$(ip -n $A -br link show $VA | awk '{ print $3 }')" dev $VB nud permanent
 
-# The agent's delay, if this build has it.
-agent=0
-if "$build/chaosctl" help 2>/dev/null | grep -qE '^ +delay( |$)'; then
-	"$build/netchaosd" --socket $SOCK >/tmp/vm-bench-agent.log 2>&1 &
-	pids+=($!)
-	for _ in $(seq 100); do [ -S $SOCK ] && break; sleep 0.05; done
-	[ -S $SOCK ] && agent=1
+# The agent's netem: through chaosctl when it has a delay command, else
+# through the agent's socket (the same request chaosctl would send).
+agent=0 via=
+"$build/netchaosd" --socket $SOCK >/tmp/vm-bench-agent.log 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -S $SOCK ] && break; sleep 0.05; done
+if [ -S $SOCK ]; then
+	agent=1
+	if "$build/chaosctl" help 2>/dev/null | grep -qE '^ +delay( |$)'; then
+		via=chaosctl
+	else
+		via=socket
+	fi
 fi
-echo "agent_delay_command=$agent" >>"$info"
+echo "agent_started=$agent" >>"$info"
+echo "agent_delay_via=$via" >>"$info"
 ctl() { "$build/chaosctl" --socket $SOCK "$@"; }
 
 # set_delay MS JITTER_MS DIST PORT: prints the source used
 set_delay() {
-	local ms=$1 jit=$2 dist=$3 port=$4 args=()
-	if [ "$agent" = 1 ]; then
+	local ms=$1 jit=$2 dist=$3 port=$4 args=() json
+	if [ "$agent" = 1 ] && [ "$via" = chaosctl ]; then
 		args=(delay "${ms}ms" --netns "$A" --dport "$port" --proto udp --for 10m)
 		[ "$jit" = 0 ] || args+=(--jitter "${jit}ms")
 		[ "$dist" = uniform ] || args+=(--distribution "$dist")
 		if ctl "${args[@]}" >/dev/null 2>>"$info.agent-errors"; then
-			echo netchaos
+			echo "netchaos (chaosctl delay)"
 			return
 		fi
 		echo "agent_delay_failed=chaosctl ${args[*]}" >>"$info"
+	elif [ "$agent" = 1 ]; then
+		json='{"v":1,"cmd":"add","fault":{"kind":"delay","netem":{"latency_ns":'$((ms * 1000000))
+		[ "$jit" = 0 ] || json+=',"jitter_ns":'$((jit * 1000000))
+		[ "$dist" = uniform ] || json+=',"distribution":"'$dist'"'
+		json+='}},"target":{"dports":["'$port'"],"protos":["udp"],"netns":"'$A'"},"duration_ms":600000}'
+		if "$build/bench/ncb_client" req --sock $SOCK --json "$json" >>"$info.agent-replies" 2>&1; then
+			echo "netchaos agent (socket request; chaosctl has no delay command yet)"
+			return
+		fi
+		echo "agent_delay_failed=$(tail -n 1 "$info.agent-replies")" >>"$info"
 	fi
 	args=(delay "${ms}ms")
 	[ "$jit" = 0 ] || args+=("${jit}ms")
@@ -139,10 +156,10 @@ classic_on() {
 		match ip dport $OTHER_PORT 0xffff flowid 1:4
 }
 configs=(none classic)
-if [ "$agent" = 1 ] && [ "$(set_delay 100 0 uniform $OTHER_PORT)" = netchaos ]; then
-	clear_delay
-	configs+=(netchaos)
-fi
+case $(set_delay 100 0 uniform $OTHER_PORT) in
+netchaos*) configs+=(netchaos) ;;
+esac
+clear_delay
 # the classic tree really leaves the probe port alone
 classic_on
 rtt "unmatched port under prio+netem (100ms on port $OTHER_PORT)" 0 0 none "prio+netem+u32" 20 10

@@ -41,28 +41,72 @@ struct command {
 
 typedef int command_fn(const struct command *cmd, int argc, char **argv,
 			struct nc_cli_globals *g);
-static command_fn do_fault, do_list, do_clear, do_status, do_ping, do_help, do_version;
+static command_fn do_fault, do_list, do_clear, do_abort, do_status, do_doctor, do_ping, do_help,
+	do_version;
+
+#define FAULT_OPTS (NC_CLI_TARGET | NC_CLI_DOCKER)
+#define NETEM_OPTS (FAULT_OPTS | NC_CLI_NETEM)
 
 /* The one list of commands: dispatch and help both read it. */
 static const struct command commands[] = {
-	{ "drop", do_fault, "", "drop every matching packet", NULL, NC_CLI_TARGET },
-	{ "loss", do_fault, "P%", "drop matching packets with probability P (0-100%)",
-	  NULL, NC_CLI_TARGET },
+	{ "drop", do_fault, "", "drop every matching packet", NULL, FAULT_OPTS },
+	{ "loss", do_fault, "P% | --model MODEL PARAMS...",
+	  "drop matching packets with probability P (0-100%)",
+	  "Drop matching packets with probability P (0-100%), each packet on its own.\n"
+	  "With --model the losses come in bursts, as netem's loss models make them\n"
+	  "(parameters as tc-netem(8) takes them, in its order):\n"
+	  "  --model gemodel P [R [1-H [1-K]]]   Gilbert-Elliott: P good->bad, R\n"
+	  "      bad->good, 1-H loss in the bad state, 1-K loss in the good state\n"
+	  "  --model 4state P13 [P31 [P32 [P23 [P14]]]]   4-state Markov chain",
+	  NETEM_OPTS | NC_CLI_LOSSMODEL },
 	{ "corrupt", do_fault, "P% [--payload]",
 	  "damage matching packets with probability P (0-100%)",
 	  "Damage matching packets with probability P (0-100%). By default the receiver's\n"
 	  "network stack discards a damaged packet as corrupt, like netem does; with\n"
 	  "--payload one bit of the payload is flipped and the checksum kept valid, so\n"
 	  "the application receives the damaged bytes",
-	  NC_CLI_TARGET | NC_CLI_PAYLOAD },
-	{ "partition", do_fault, "--ip PEER",
-	  "drop all traffic to and from the given peers",
+	  FAULT_OPTS | NC_CLI_PAYLOAD },
+	{ "partition", do_fault, "--ip PEER | --group A --group B",
+	  "cut traffic to peers, or between groups",
 	  "Drop all traffic to and from the given peers (--ip, at least one; repeat it\n"
-	  "for several); --direction egress or ingress makes a one-way partition",
-	  NC_CLI_TARGET },
+	  "for several; --direction egress or ingress makes it one-way), or between\n"
+	  "groups of containers, the host and networks: --group web,api --group db\n"
+	  "cuts web and api off from db both ways, --one-way only what the first\n"
+	  "group sends. A group MEMBER is a container (name or id), label:KEY=VALUE,\n"
+	  "service:NAME (compose), host (this host itself), or an address or CIDR",
+	  FAULT_OPTS | NC_CLI_GROUP },
+	{ "delay", do_fault, "TIME", "delay matching packets by TIME (e.g. 200ms)",
+	  "Delay matching packets by TIME (200ms, 1.5s, 250us), with netem. Without\n"
+	  "--direction the delay is added once per round trip: to the packets sent to\n"
+	  "the target's ports, or, without ports, to the packets sent from here.\n"
+	  "--jitter adds random variation, --correlation makes it depend on the last\n"
+	  "value, --distribution shapes it",
+	  NETEM_OPTS | NC_CLI_CORR },
+	{ "duplicate", do_fault, "P%", "send matching packets twice with probability P",
+	  NULL, NETEM_OPTS | NC_CLI_CORR },
+	{ "reorder", do_fault, "P% --delay TIME",
+	  "send P% of matching packets at once, delay the rest",
+	  "Send P% of matching packets at once and delay the others by --delay TIME\n"
+	  "(required), so that the packets sent at once overtake the delayed ones;\n"
+	  "with --gap N only every Nth packet may go first",
+	  NETEM_OPTS | NC_CLI_CORR | NC_CLI_REORDER },
+	{ "rate", do_fault, "RATE", "limit matching traffic to RATE (e.g. 1mbit)",
+	  "Limit matching traffic to RATE, with netem: bit, kbit, mbit, gbit are bits\n"
+	  "per second, bps, kbps, mbps, gbps BYTES per second (as tc counts them)",
+	  NETEM_OPTS | NC_CLI_RATE },
 	{ "list", do_list, "", "show active rules and their counters", NULL, 0 },
 	{ "clear", do_clear, "ID | --all", "remove a rule, or every rule", NULL, NC_CLI_CLEAR },
-	{ "status", do_status, "", "show the agent's and the kernel's state", NULL, 0 },
+	{ "abort", do_abort, "", "remove every fault at once, now",
+	  "Remove every fault at once: the emergency stop. Unlike clear --all it is\n"
+	  "its own request, never refused, not even when there is nothing to remove",
+	  0 },
+	{ "status", do_status, "", "show the agent's state and what the kernel supports", NULL,
+	  0 },
+	{ "doctor", do_doctor, "", "check the kernel and Docker for what faults need",
+	  "Ask netchaosd to check the kernel and the Docker socket for what faults\n"
+	  "need, and print each check with how to fix what failed. Exit status 1 if a\n"
+	  "check failed",
+	  0 },
 	{ "ping", do_ping, "", "check that netchaosd answers", NULL, 0 },
 	{ "help", do_help, "[COMMAND]", "show this help, or a command's", NULL, 0 },
 	{ "version", do_version, "", "show chaosctl's version", NULL, 0 },
@@ -92,7 +136,8 @@ static void print_usage(FILE *out)
 
 	fprintf(out, "Usage: chaosctl [--socket PATH] [--json] COMMAND [ARGS] [OPTIONS]\n\n"
 		     "Inject network faults through netchaosd: packets that match a target are\n"
-		     "dropped or damaged in the kernel until the fault's time runs out.\n\n"
+		     "dropped, damaged, delayed, duplicated, reordered or slowed down in the\n"
+		     "kernel until the fault's time runs out.\n\n"
 		     "Commands:\n");
 	for (i = 0; i < n_commands; i++) {
 		char left[64];
@@ -101,18 +146,28 @@ static void print_usage(FILE *out)
 			 commands[i].args);
 		nc_cli_print_help_line(out, left, commands[i].summary);
 	}
-	fprintf(out, "\nOptions of drop, loss, corrupt and partition:\n");
-	nc_cli_print_options(out, NC_CLI_TARGET | NC_CLI_PAYLOAD);
+	fprintf(out, "\nTarget options of every fault command:\n");
+	nc_cli_print_options(out, NC_CLI_TARGET);
+	fprintf(out, "\nDocker targets (the fault acts in the containers' network namespaces):\n");
+	nc_cli_print_options(out, NC_CLI_DOCKER);
+	fprintf(out, "\nnetem options (delay, duplicate, reorder, rate, loss --model):\n");
+	nc_cli_print_options(out, NC_CLI_NETEM | NC_CLI_CORR | NC_CLI_REORDER | NC_CLI_RATE |
+				  NC_CLI_LOSSMODEL);
+	fprintf(out, "\nOptions of one fault:\n");
+	nc_cli_print_options(out, NC_CLI_PAYLOAD | NC_CLI_GROUP);
 	fprintf(out, "\nGlobal options (before or after the command):\n");
 	nc_cli_print_options(out, NC_CLI_GLOBAL);
 	fprintf(out, "\nRepeated options add up: --port 80 --port 443 (or --port 80,443) matches\n"
-		     "either port. Options may come before or after P%%.\n\n"
+		     "either port. Options may come before or after the command's arguments.\n\n"
 		     "Examples:\n"
 		     "  chaosctl loss 30%% --port 5000 --for 2m\n"
+		     "  chaosctl delay --port 3306 200ms --jitter 20ms --distribution normal\n"
+		     "  chaosctl loss --port 443 --model gemodel 1%% 10%% 70%% 0.1%%\n"
+		     "  chaosctl rate --container web 1mbit\n"
 		     "  chaosctl corrupt 1%% --payload --proto udp --dport 53\n"
-		     "  chaosctl partition --ip 10.0.0.0/8 --ip fd00::/64 --direction ingress\n"
+		     "  chaosctl partition --group web,api --group db --for 2m\n"
 		     "  chaosctl list\n"
-		     "  chaosctl clear --all\n\n"
+		     "  chaosctl abort\n\n"
 		     "Exit status: 0 on success, 1 if netchaosd failed or could not be reached,\n"
 		     "2 on bad usage. 'chaosctl help COMMAND' shows a command's help.\n");
 }
@@ -199,7 +254,7 @@ static int reply_member(json_object *reply, const char *key, json_type type, jso
 	return fail(-EPROTO, "bad reply from netchaosd: no %s '%s'", json_type_to_name(type), key);
 }
 
-/* A request with nothing but its command: list, status, ping. */
+/* A request with nothing but its command: list, abort, status, doctor, ping. */
 static int simple_call(const struct nc_cli_globals *g, const char *cmd, json_object **reply)
 {
 	json_object *req = nc_request_new(cmd);
@@ -216,7 +271,7 @@ static int simple_call(const struct nc_cli_globals *g, const char *cmd, json_obj
 
 static int show_added(json_object *reply, const struct nc_rule_spec *sent)
 {
-	char err[ERRLEN], fault[64], target[1024], dur[32];
+	char err[ERRLEN], fault[NC_DESCRIBE_FAULT_MAX], target[NC_DESCRIBE_TARGET_MAX], dur[32];
 	struct nc_wire_rule rule;
 	json_object *val, *id;
 
@@ -240,7 +295,7 @@ static int show_added(json_object *reply, const struct nc_rule_spec *sent)
 		rule.id = (uint32_t)json_object_get_int64(id);
 		rule.spec = *sent;
 	}
-	nc_print_rule_added(stdout, &rule);
+	nc_print_rule_added(stdout, &rule, val);
 	return 0;
 }
 
@@ -342,6 +397,49 @@ static int do_clear(const struct command *cmd, int argc, char **argv, struct nc_
 	ret = reply_member(reply, "cleared", json_type_array, &cleared);
 	if (!ret)
 		nc_print_cleared(stdout, cleared);
+out:
+	json_object_put(reply);
+	return ret;
+}
+
+static int do_abort(const struct command *cmd, int argc, char **argv, struct nc_cli_globals *g)
+{
+	json_object *reply, *cleared;
+	int n_pos, ret;
+
+	ret = parse_plain(cmd, argc, argv, g, 0, NULL, &n_pos);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	ret = simple_call(g, NC_CMD_ABORT, &reply);
+	if (ret || g->json)
+		goto out;
+	ret = reply_member(reply, "cleared", json_type_array, &cleared);
+	if (!ret)
+		nc_print_cleared(stdout, cleared);
+out:
+	json_object_put(reply);
+	return ret;
+}
+
+static int do_doctor(const struct command *cmd, int argc, char **argv, struct nc_cli_globals *g)
+{
+	json_object *reply, *checks;
+	int n_pos, ret, failed = 0;
+
+	ret = parse_plain(cmd, argc, argv, g, 0, NULL, &n_pos);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	ret = simple_call(g, NC_CMD_DOCTOR, &reply);
+	if (ret)
+		goto out;
+	if (json_object_object_get_ex(reply, "checks", &checks) &&
+	    json_object_is_type(checks, json_type_array))
+		failed = nc_print_checks(g->json ? NULL : stdout, checks);
+	else if (!g->json)
+		ret = reply_member(reply, "checks", json_type_array, &checks);
+	/* A failed check is a failure of the host, reported in the exit status. */
+	if (!ret && failed)
+		ret = -EREMOTEIO;
 out:
 	json_object_put(reply);
 	return ret;

@@ -21,11 +21,26 @@
 
 #include "netchaos/proto.h"
 
-/* Option groups: which commands accept an option. */
-#define NC_CLI_GLOBAL	(1u << 0) /* every command */
-#define NC_CLI_TARGET	(1u << 1) /* drop, loss, corrupt, partition */
-#define NC_CLI_PAYLOAD	(1u << 2) /* corrupt (accepted by every fault, then refused by validation) */
-#define NC_CLI_CLEAR	(1u << 3) /* clear */
+/*
+ * Option groups: which commands list an option in their help. Every fault
+ * command accepts every fault option, so that an option on the wrong fault
+ * gets nc_spec_validate()'s reason ("--gap only applies to reorder") rather
+ * than "unknown option".
+ */
+#define NC_CLI_GLOBAL	 (1u << 0) /* every command */
+#define NC_CLI_TARGET	 (1u << 1) /* every fault */
+#define NC_CLI_PAYLOAD	 (1u << 2) /* corrupt */
+#define NC_CLI_CLEAR	 (1u << 3) /* clear */
+#define NC_CLI_DOCKER	 (1u << 4) /* every fault: --container, --label, --service */
+#define NC_CLI_GROUP	 (1u << 5) /* partition: --group, --one-way */
+#define NC_CLI_NETEM	 (1u << 6) /* netem faults: --delay, --jitter, --distribution, --limit */
+#define NC_CLI_CORR	 (1u << 7) /* delay, duplicate, reorder: --correlation */
+#define NC_CLI_REORDER	 (1u << 8) /* reorder: --gap */
+#define NC_CLI_RATE	 (1u << 9) /* rate: --packet-overhead */
+#define NC_CLI_LOSSMODEL (1u << 10) /* loss: --model, --ecn */
+#define NC_CLI_FAULT	 (NC_CLI_TARGET | NC_CLI_PAYLOAD | NC_CLI_DOCKER | NC_CLI_GROUP | \
+			  NC_CLI_NETEM | NC_CLI_CORR | NC_CLI_REORDER | NC_CLI_RATE |   \
+			  NC_CLI_LOSSMODEL)
 
 struct nc_cli_option {
 	const char *name;    /* long name, without "--" */
@@ -63,10 +78,19 @@ int nc_cli_parse_globals(int argc, char **argv, struct nc_cli_globals *g, int *c
 			 char *err, size_t errlen);
 
 /*
- * A fault command: argv[0] is "drop", "loss", "corrupt" or "partition"; the
- * rest are its percentage (loss, corrupt) and options. spec gets the defaults
- * (nc_spec_init()) and whatever the options say. With -h/--help, returns 0
- * as soon as every option parsed, whatever the positionals.
+ * A fault command: argv[0] is its name (drop, loss, corrupt, partition,
+ * delay, duplicate, reorder, rate); the rest are its positionals and options:
+ *
+ *   loss P% | loss --model gemodel P [R [1-H [1-K]]]
+ *        | loss --model 4state P13 [P31 [P32 [P23 [P14]]]]   (tc's order)
+ *   corrupt P%, duplicate P%, reorder P% (with --delay TIME), delay TIME,
+ *   rate RATE ("1mbit", tc's units), drop and partition: nothing.
+ *
+ * --correlation goes with the fault's own value (delay: the jitter,
+ * duplicate, reorder). spec gets the defaults (nc_spec_init()) and whatever
+ * the words say; direction stays 0 unless --direction is given. With
+ * -h/--help, returns 0 as soon as every option parsed, whatever the
+ * positionals.
  */
 int nc_cli_parse_fault(int argc, char **argv, struct nc_cli_globals *g,
 		       struct nc_rule_spec *spec, char *err, size_t errlen);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "netem.h"
 #include "proto_json.h"
 #include "spec.h"
 #include "units.h"
@@ -306,29 +307,128 @@ static bool put_string_array(json_object *obj, const char *key, json_object **ar
 	return true;
 }
 
+/* obj[key] = prob as a percent number, written the way people write it:
+ * the shortest decimal that reads back as the same probability, so "0.1"
+ * goes out as 0.1 rather than 0.099999997. */
+static json_object *percent_json(uint32_t prob)
+{
+	char pct[32];
+
+	nc_format_percent_number(prob, pct, sizeof(pct));
+	return json_object_new_double_s(nc_prob_to_percent(prob), pct);
+}
+
+/* Optional members: nothing to add when the value is the default (0). */
+static bool put_pct(json_object *obj, const char *key, uint32_t prob)
+{
+	return !prob || put(obj, key, percent_json(prob));
+}
+
+static bool put_u64(json_object *obj, const char *key, uint64_t v)
+{
+	return !v || put(obj, key, json_object_new_uint64(v));
+}
+
+/* The "netem" object: only the values set (zero means "not used"); NULL
+ * with *none when there are none. */
+static json_object *netem_to_json(const struct nc_netem_params *p, bool *none)
+{
+	json_object *netem = json_object_new_object(), *arr;
+	uint32_t v[5];
+	int i, n;
+
+	*none = false;
+	if (!netem)
+		return NULL;
+	if (!put_u64(netem, "latency_ns", p->latency_ns) ||
+	    !put_u64(netem, "jitter_ns", p->jitter_ns) ||
+	    !put_pct(netem, "latency_corr", p->latency_corr))
+		goto fail;
+	if (p->dist != NC_NETEM_DIST_NONE &&
+	    !put(netem, "distribution", json_object_new_string(nc_netem_dist_name(p->dist))))
+		goto fail;
+	if (p->loss_model.model != NC_NETEM_LOSS_RANDOM) {
+		if (!put(netem, "loss_model",
+			 json_object_new_string(nc_loss_model_name(p->loss_model.model))))
+			goto fail;
+		arr = json_object_new_array();
+		if (!put(netem, "loss_params", arr))
+			goto fail;
+		n = nc_netem_loss_params(p, v);
+		for (i = 0; i < n; i++) {
+			json_object *num = percent_json(v[i]);
+
+			if (!num || json_object_array_add(arr, num)) {
+				json_object_put(num);
+				goto fail;
+			}
+		}
+	}
+	if (!put_pct(netem, "loss_corr", p->loss_corr) ||
+	    !put_pct(netem, "duplicate", p->duplicate) ||
+	    !put_pct(netem, "dup_corr", p->dup_corr) || !put_pct(netem, "reorder", p->reorder) ||
+	    !put_pct(netem, "reorder_corr", p->reorder_corr) || !put_u64(netem, "gap", p->gap) ||
+	    !put_u64(netem, "rate_bps", p->rate_bps))
+		goto fail;
+	if (p->packet_overhead &&
+	    !put(netem, "packet_overhead", json_object_new_int(p->packet_overhead)))
+		goto fail;
+	if (!put_u64(netem, "limit", p->limit))
+		goto fail;
+	if (p->ecn && !put(netem, "ecn", json_object_new_boolean(1)))
+		goto fail;
+	if (json_object_object_length(netem) == 0) {
+		json_object_put(netem);
+		*none = true;
+		return NULL;
+	}
+	return netem;
+fail:
+	json_object_put(netem);
+	return NULL;
+}
+
 static json_object *fault_to_json(const struct nc_rule_spec *spec)
 {
-	json_object *fault = json_object_new_object();
-	char pct[32];
+	json_object *fault = json_object_new_object(), *netem;
+	bool model = spec->netem.loss_model.model != NC_NETEM_LOSS_RANDOM, none;
 
 	if (!fault)
 		return NULL;
 	if (!put(fault, "kind", json_object_new_string(nc_fault_kind_name(spec->kind))))
 		goto fail;
-	if (spec->kind == NC_FAULT_LOSS || spec->kind == NC_FAULT_CORRUPT) {
-		/* The shortest decimal that reads back as the same probability,
-		 * so "0.1" goes out as 0.1 rather than 0.099999997. */
-		nc_format_percent_number(spec->prob, pct, sizeof(pct));
-		if (!put(fault, "percent", json_object_new_double_s(nc_prob_to_percent(spec->prob), pct)))
+	/* loss and corrupt always carry their percentage; a percentage where
+	 * it does not belong goes out too, for the reader to refuse */
+	if ((spec->kind == NC_FAULT_LOSS && !model) || spec->kind == NC_FAULT_CORRUPT ||
+	    (spec->prob && nc_spec_is_netem(spec)))
+		if (!put(fault, "percent", percent_json(spec->prob)))
 			goto fail;
-	}
 	if (spec->kind == NC_FAULT_CORRUPT || spec->payload)
 		if (!put(fault, "payload", json_object_new_boolean(spec->payload)))
 			goto fail;
+	netem = netem_to_json(&spec->netem, &none);
+	if (!none && !put(fault, "netem", netem))
+		goto fail;
 	return fault;
 fail:
 	json_object_put(fault);
 	return NULL;
+}
+
+/* obj[key] = the n strings of refs, if there are any. */
+static bool put_refs(json_object *obj, const char *key, uint8_t n,
+		     const char (*refs)[NC_CONTAINER_REF_MAX])
+{
+	json_object *arr = NULL;
+	char buf[NC_CONTAINER_REF_MAX];
+	unsigned int i;
+
+	for (i = 0; i < n && i < NC_RULE_MAX_CONTAINERS; i++) {
+		snprintf(buf, sizeof(buf), "%.*s", NC_CONTAINER_REF_MAX - 1, refs[i]);
+		if (!put_string_array(obj, key, &arr, buf))
+			return false;
+	}
+	return true;
 }
 
 static json_object *target_to_json(const struct nc_rule_spec *spec)
@@ -339,7 +439,7 @@ static json_object *target_to_json(const struct nc_rule_spec *spec)
 	static const uint8_t protos[] = { NC_PROTO_TCP, NC_PROTO_UDP, NC_PROTO_ICMP };
 	json_object *target = json_object_new_object();
 	json_object *arrs[4] = { NULL }, *arr = NULL;
-	char buf[64];
+	char buf[64], member[NC_CONTAINER_REF_MAX + 16];
 	unsigned int i;
 
 	if (!target)
@@ -374,7 +474,43 @@ static json_object *target_to_json(const struct nc_rule_spec *spec)
 	    !put(target, "netns", json_object_new_string_len(spec->netns,
 							      (int)strnlen(spec->netns, NC_NETNS_MAX))))
 		goto fail;
-	if (!put(target, "direction", json_object_new_string(nc_direction_name(spec->dir_mask))))
+	if (spec->dir_mask &&
+	    !put(target, "direction", json_object_new_string(nc_direction_name(spec->dir_mask))))
+		goto fail;
+	if (!put_refs(target, "containers", spec->n_containers, spec->containers) ||
+	    !put_refs(target, "labels", spec->n_labels, spec->labels) ||
+	    !put_refs(target, "services", spec->n_services, spec->services))
+		goto fail;
+	if (spec->allow_host_network &&
+	    !put(target, "allow_host_network", json_object_new_boolean(1)))
+		goto fail;
+	if (spec->n_groups) {
+		json_object *groups = json_object_new_array();
+
+		if (!put(target, "groups", groups))
+			goto fail;
+		for (i = 0; i < spec->n_groups && i < NC_MAX_GROUPS; i++) {
+			const struct nc_group *g = &spec->groups[i];
+			json_object *members = json_object_new_array();
+			unsigned int m;
+
+			if (!members || json_object_array_add(groups, members)) {
+				json_object_put(members);
+				goto fail;
+			}
+			for (m = 0; m < g->n_members && m < NC_GROUP_MAX_MEMBERS; m++) {
+				json_object *str;
+
+				nc_group_member_format(&g->members[m], member, sizeof(member));
+				str = json_object_new_string(member);
+				if (!str || json_object_array_add(members, str)) {
+					json_object_put(str);
+					goto fail;
+				}
+			}
+		}
+	}
+	if (spec->one_way && !put(target, "one_way", json_object_new_boolean(1)))
 		goto fail;
 	return target;
 fail:
@@ -409,6 +545,10 @@ int nc_wire_rule_to_json(const struct nc_wire_rule *rule, json_object *obj)
 	    !put(obj, "affected", json_object_new_uint64(rule->affected)) ||
 	    !put(obj, "state", json_object_new_string_len(rule->state,
 							   (int)strnlen(rule->state, sizeof(rule->state)))))
+		return -ENOMEM;
+	if (rule->reason[0] &&
+	    !put(obj, "reason", json_object_new_string_len(rule->reason,
+							    (int)strnlen(rule->reason, sizeof(rule->reason)))))
 		return -ENOMEM;
 	return 0;
 }
@@ -469,9 +609,165 @@ static int get_u64(const struct decoder *d, json_object *val, const char *path, 
 	return 0;
 }
 
+/* A percentage: an integer (30) or a decimal (0.1), 0 to 100. */
+static int get_percent(const struct decoder *d, json_object *val, const char *path,
+		       uint32_t *prob)
+{
+	if (!json_object_is_type(val, json_type_int) &&
+	    want_type(d, val, json_type_double, path))
+		return -EINVAL;
+	if (nc_percent_to_prob(json_object_get_double(val), prob)) {
+		nc_set_err(d->err, d->errlen, "%s %s is out of range (0 to 100)", path,
+			   json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int get_u32(const struct decoder *d, json_object *val, const char *path, uint32_t *out)
+{
+	uint64_t v;
+
+	if (get_u64(d, val, path, &v))
+		return -EINVAL;
+	if (v > UINT32_MAX) {
+		nc_set_err(d->err, d->errlen, "%s %llu is out of range (at most %u)", path,
+			   (unsigned long long)v, UINT32_MAX);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int decode_loss_model(const struct decoder *d, json_object *netem,
+			     struct nc_netem_params *p)
+{
+	json_object *model, *params;
+	uint32_t v[5];
+	int m, max;
+	size_t i, n;
+	char path[48];
+
+	if (!json_object_object_get_ex(netem, "loss_model", &model)) {
+		if (json_object_object_get_ex(netem, "loss_params", &params)) {
+			nc_set_err(d->err, d->errlen, "fault.netem.loss_params without a loss_model");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (want_type(d, model, json_type_string, "fault.netem.loss_model"))
+		return -EINVAL;
+	if (nc_loss_model_parse(json_object_get_string(model), &m, d->err, d->errlen)) {
+		nc_prefix_err(d->err, d->errlen, "fault.netem.loss_model");
+		return -EINVAL;
+	}
+	max = m == NC_NETEM_LOSS_GE ? 4 : 5;
+	if (!json_object_object_get_ex(netem, "loss_params", &params)) {
+		nc_set_err(d->err, d->errlen, "loss_model %s needs fault.netem.loss_params",
+			   nc_loss_model_name(m));
+		return -EINVAL;
+	}
+	if (want_type(d, params, json_type_array, "fault.netem.loss_params"))
+		return -EINVAL;
+	n = json_object_array_length(params);
+	if (n < 1 || n > (size_t)max) {
+		nc_set_err(d->err, d->errlen, "fault.netem.loss_params of %s has %zu values (1 to %d)",
+			   nc_loss_model_name(m), n, max);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "fault.netem.loss_params[%zu]", i);
+		if (get_percent(d, json_object_array_get_idx(params, i), path, &v[i]))
+			return -EINVAL;
+	}
+	if (m == NC_NETEM_LOSS_GE)
+		nc_netem_set_gemodel(p, v, (int)n);
+	else
+		nc_netem_set_gimodel(p, v, (int)n);
+	return 0;
+}
+
+static int decode_netem(const struct decoder *d, json_object *netem, struct nc_netem_params *p)
+{
+	static const char *const known[] = {
+		"latency_ns", "jitter_ns", "latency_corr", "distribution", "loss_model",
+		"loss_params", "loss_corr", "duplicate", "dup_corr", "reorder", "reorder_corr",
+		"gap", "rate_bps", "packet_overhead", "limit", "ecn", NULL
+	};
+	const struct {
+		const char *key;
+		uint32_t *prob;
+	} percents[] = {
+		{ "latency_corr", &p->latency_corr }, { "loss_corr", &p->loss_corr },
+		{ "duplicate", &p->duplicate },	      { "dup_corr", &p->dup_corr },
+		{ "reorder", &p->reorder },	      { "reorder_corr", &p->reorder_corr },
+	};
+	json_object *val;
+	char path[48];
+	size_t i;
+	int ret;
+
+	ret = want_type(d, netem, json_type_object, "fault.netem");
+	if (!ret)
+		ret = check_known_fields(d, netem, known, "fault.netem");
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(netem, "latency_ns", &val) &&
+	    get_u64(d, val, "fault.netem.latency_ns", &p->latency_ns))
+		return -EINVAL;
+	if (json_object_object_get_ex(netem, "jitter_ns", &val) &&
+	    get_u64(d, val, "fault.netem.jitter_ns", &p->jitter_ns))
+		return -EINVAL;
+	for (i = 0; i < sizeof(percents) / sizeof(percents[0]); i++) {
+		if (!json_object_object_get_ex(netem, percents[i].key, &val))
+			continue;
+		snprintf(path, sizeof(path), "fault.netem.%s", percents[i].key);
+		if (get_percent(d, val, path, percents[i].prob))
+			return -EINVAL;
+	}
+	if (json_object_object_get_ex(netem, "distribution", &val)) {
+		if (want_type(d, val, json_type_string, "fault.netem.distribution"))
+			return -EINVAL;
+		if (nc_netem_parse_dist(json_object_get_string(val), &p->dist, d->err, d->errlen)) {
+			nc_prefix_err(d->err, d->errlen, "fault.netem.distribution");
+			return -EINVAL;
+		}
+	}
+	if (decode_loss_model(d, netem, p))
+		return -EINVAL;
+	if (json_object_object_get_ex(netem, "gap", &val) &&
+	    get_u32(d, val, "fault.netem.gap", &p->gap))
+		return -EINVAL;
+	if (json_object_object_get_ex(netem, "rate_bps", &val) &&
+	    get_u64(d, val, "fault.netem.rate_bps", &p->rate_bps))
+		return -EINVAL;
+	if (json_object_object_get_ex(netem, "packet_overhead", &val)) {
+		int64_t v;
+
+		if (want_type(d, val, json_type_int, "fault.netem.packet_overhead"))
+			return -EINVAL;
+		v = json_object_get_int64(val);
+		if (v < INT32_MIN || v > INT32_MAX) {
+			nc_set_err(d->err, d->errlen, "fault.netem.packet_overhead %lld is out of range",
+				   (long long)v);
+			return -EINVAL;
+		}
+		p->packet_overhead = (int32_t)v;
+	}
+	if (json_object_object_get_ex(netem, "limit", &val) &&
+	    get_u32(d, val, "fault.netem.limit", &p->limit))
+		return -EINVAL;
+	if (json_object_object_get_ex(netem, "ecn", &val)) {
+		if (want_type(d, val, json_type_boolean, "fault.netem.ecn"))
+			return -EINVAL;
+		p->ecn = json_object_get_boolean(val);
+	}
+	return 0;
+}
+
 static int decode_fault(const struct decoder *d, json_object *fault, struct nc_rule_spec *spec)
 {
-	static const char *const known[] = { "kind", "percent", "payload", NULL };
+	static const char *const known[] = { "kind", "percent", "payload", "netem", NULL };
 	json_object *val;
 	int ret;
 
@@ -492,21 +788,41 @@ static int decode_fault(const struct decoder *d, json_object *fault, struct nc_r
 		return -EINVAL;
 	}
 
-	if (json_object_object_get_ex(fault, "percent", &val)) {
-		/* Integers (30) and decimals (0.1) are both numbers here. */
-		if (!json_object_is_type(val, json_type_int) &&
-		    want_type(d, val, json_type_double, "fault.percent"))
-			return -EINVAL;
-		if (nc_percent_to_prob(json_object_get_double(val), &spec->prob)) {
-			nc_set_err(d->err, d->errlen, "fault.percent %s is out of range (0 to 100)",
-				   json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
-			return -EINVAL;
-		}
-	}
+	/* Integers (30) and decimals (0.1) are both numbers here. */
+	if (json_object_object_get_ex(fault, "percent", &val) &&
+	    get_percent(d, val, "fault.percent", &spec->prob))
+		return -EINVAL;
 	if (json_object_object_get_ex(fault, "payload", &val)) {
 		if (want_type(d, val, json_type_boolean, "fault.payload"))
 			return -EINVAL;
 		spec->payload = json_object_get_boolean(val);
+	}
+	if (json_object_object_get_ex(fault, "netem", &val))
+		return decode_netem(d, val, &spec->netem);
+	return 0;
+}
+
+/* Each string of the array arr (called where) goes through one(). */
+static int decode_string_array(const struct decoder *d, json_object *arr, const char *where,
+			       int (*one)(const struct decoder *, const char *, const char *, void *),
+			       void *ctx)
+{
+	char path[64];
+	size_t i, n;
+
+	if (want_type(d, arr, json_type_array, where))
+		return -EINVAL;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(arr, i);
+		int ret;
+
+		snprintf(path, sizeof(path), "%s[%zu]", where, i);
+		if (want_type(d, item, json_type_string, path))
+			return -EINVAL;
+		ret = one(d, path, json_object_get_string(item), ctx);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -517,26 +833,25 @@ static int decode_strings(const struct decoder *d, json_object *target, const ch
 			  void *ctx)
 {
 	json_object *arr;
-	char path[64];
-	size_t i, n;
+	char where[48];
 
 	if (!json_object_object_get_ex(target, key, &arr))
 		return 0;
-	snprintf(path, sizeof(path), "target.%s", key);
-	if (want_type(d, arr, json_type_array, path))
-		return -EINVAL;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		json_object *item = json_object_array_get_idx(arr, i);
-		int ret;
+	snprintf(where, sizeof(where), "target.%s", key);
+	return decode_string_array(d, arr, where, one, ctx);
+}
 
-		snprintf(path, sizeof(path), "target.%s[%zu]", key, i);
-		if (want_type(d, item, json_type_string, path))
-			return -EINVAL;
-		ret = one(d, path, json_object_get_string(item), ctx);
-		if (ret)
-			return ret;
-	}
+/* obj[key], if present, must be a boolean (path names it in errors). */
+static int decode_bool_at(const struct decoder *d, json_object *obj, const char *key,
+			  const char *path, bool *out)
+{
+	json_object *val;
+
+	if (!json_object_object_get_ex(obj, key, &val))
+		return 0;
+	if (want_type(d, val, json_type_boolean, path))
+		return -EINVAL;
+	*out = json_object_get_boolean(val);
 	return 0;
 }
 
@@ -612,12 +927,86 @@ static int decode_iface(const struct decoder *d, const char *path, const char *s
 	return 0;
 }
 
+struct ref_ctx {
+	enum nc_member_kind kind;
+	const char *key;
+	uint8_t *n;
+	char (*refs)[NC_CONTAINER_REF_MAX];
+};
+
+static int decode_ref(const struct decoder *d, const char *path, const char *s, void *ctx)
+{
+	struct ref_ctx *rc = ctx;
+
+	if (*rc->n >= NC_RULE_MAX_CONTAINERS) {
+		nc_set_err(d->err, d->errlen, "too many %s in target (at most %d)", rc->key,
+			   NC_RULE_MAX_CONTAINERS);
+		return -EINVAL;
+	}
+	if (nc_docker_ref_check(rc->kind, s, d->err, d->errlen)) {
+		nc_prefix_err(d->err, d->errlen, path);
+		return -EINVAL;
+	}
+	snprintf(rc->refs[(*rc->n)++], NC_CONTAINER_REF_MAX, "%s", s);
+	return 0;
+}
+
+static int decode_member(const struct decoder *d, const char *path, const char *s, void *ctx)
+{
+	struct nc_group *g = ctx;
+
+	if (g->n_members >= NC_GROUP_MAX_MEMBERS) {
+		nc_set_err(d->err, d->errlen, "too many members in one group (at most %d)",
+			   NC_GROUP_MAX_MEMBERS);
+		return -EINVAL;
+	}
+	if (nc_group_member_parse(s, &g->members[g->n_members], d->err, d->errlen)) {
+		nc_prefix_err(d->err, d->errlen, path);
+		return -EINVAL;
+	}
+	g->n_members++;
+	return 0;
+}
+
+/* "groups": [["web","label:k=v"],["db"]] */
+static int decode_groups(const struct decoder *d, json_object *target, struct nc_rule_spec *spec)
+{
+	json_object *groups;
+	char path[48];
+	size_t i, n;
+
+	if (!json_object_object_get_ex(target, "groups", &groups))
+		return 0;
+	if (want_type(d, groups, json_type_array, "target.groups"))
+		return -EINVAL;
+	n = json_object_array_length(groups);
+	if (n > NC_MAX_GROUPS) {
+		nc_set_err(d->err, d->errlen, "too many groups in target (at most %d)", NC_MAX_GROUPS);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "target.groups[%zu]", i);
+		if (decode_string_array(d, json_object_array_get_idx(groups, i), path,
+					decode_member, &spec->groups[i]))
+			return -EINVAL;
+		spec->n_groups++;
+	}
+	return 0;
+}
+
 static int decode_target(const struct decoder *d, json_object *target, struct nc_rule_spec *spec)
 {
 	static const char *const known[] = { "ports", "sports", "dports", "protos", "ips",
-					     "ifaces", "netns", "direction", NULL };
+					     "ifaces", "netns", "direction", "containers",
+					     "labels", "services", "allow_host_network", "groups",
+					     "one_way", NULL };
 	struct port_ctx either = { spec, NC_PORT_EITHER }, src = { spec, NC_PORT_SRC },
 			dst = { spec, NC_PORT_DST };
+	struct ref_ctx containers = { NC_MEMBER_CONTAINER, "containers", &spec->n_containers,
+				      spec->containers },
+		       labels = { NC_MEMBER_LABEL, "labels", &spec->n_labels, spec->labels },
+		       services = { NC_MEMBER_SERVICE, "services", &spec->n_services,
+				    spec->services };
 	json_object *val;
 	int ret;
 
@@ -636,6 +1025,19 @@ static int decode_target(const struct decoder *d, json_object *target, struct nc
 		ret = decode_strings(d, target, "ips", decode_ip, spec);
 	if (!ret)
 		ret = decode_strings(d, target, "ifaces", decode_iface, spec);
+	if (!ret)
+		ret = decode_strings(d, target, "containers", decode_ref, &containers);
+	if (!ret)
+		ret = decode_strings(d, target, "labels", decode_ref, &labels);
+	if (!ret)
+		ret = decode_strings(d, target, "services", decode_ref, &services);
+	if (!ret)
+		ret = decode_groups(d, target, spec);
+	if (!ret)
+		ret = decode_bool_at(d, target, "allow_host_network", "target.allow_host_network",
+				     &spec->allow_host_network);
+	if (!ret)
+		ret = decode_bool_at(d, target, "one_way", "target.one_way", &spec->one_way);
 	if (ret)
 		return ret;
 
@@ -663,14 +1065,7 @@ static int decode_target(const struct decoder *d, json_object *target, struct nc
 
 static int decode_bool(const struct decoder *d, json_object *obj, const char *key, bool *out)
 {
-	json_object *val;
-
-	if (!json_object_object_get_ex(obj, key, &val))
-		return 0;
-	if (want_type(d, val, json_type_boolean, key))
-		return -EINVAL;
-	*out = json_object_get_boolean(val);
-	return 0;
+	return decode_bool_at(d, obj, key, key, out);
 }
 
 static int decode_spec(const struct decoder *d, json_object *obj, struct nc_rule_spec *spec)
@@ -756,6 +1151,11 @@ int nc_wire_rule_from_json(json_object *obj, struct nc_wire_rule *rule, char *er
 		if (want_type(&d, val, json_type_string, "state"))
 			return -EINVAL;
 		snprintf(rule->state, sizeof(rule->state), "%s", json_object_get_string(val));
+	}
+	if (json_object_object_get_ex(obj, "reason", &val)) {
+		if (want_type(&d, val, json_type_string, "reason"))
+			return -EINVAL;
+		snprintf(rule->reason, sizeof(rule->reason), "%s", json_object_get_string(val));
 	}
 	return 0;
 }

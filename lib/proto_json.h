@@ -45,8 +45,12 @@ char *nc_msg_serialize(json_object *obj, size_t *len);
  *
  * nc_spec_from_json() reads an add request: besides "v" and "cmd" only the
  * spec's fields are allowed. A missing "target" is an empty target (all
- * traffic), a missing "direction" is both, a missing "duration_ms" is
- * NC_DEFAULT_DURATION_MS; "fault" and "fault.kind" are required.
+ * traffic), a missing "direction" is dir_mask 0 (not given: the agent
+ * picks), a missing "duration_ms" is NC_DEFAULT_DURATION_MS; "fault" and
+ * "fault.kind" are required. The encoder leaves out every optional member
+ * that has its default: no "direction" for 0, no "netem" for a BPF fault and
+ * only the netem values set, no empty arrays, no false booleans but "payload"
+ * of corrupt.
  */
 
 /* The rule object of add/list replies, without "interfaces". */
@@ -56,11 +60,12 @@ struct nc_wire_rule {
 	uint64_t remaining_ms;
 	uint64_t matched;
 	uint64_t affected;
-	char state[16];		  /* "active", ... */
+	char state[16];		  /* "active", "ended", ... */
+	char reason[128];	  /* why it is not active ("container removed"); "" */
 };
 
 /* Add "id", "fault", "target", "duration_ms", "remaining_ms", "matched",
- * "affected", "state" to obj (the agent adds "interfaces"). 0 or -ENOMEM. */
+ * "affected", "state", and "reason" if there is one, to obj (the agent adds "interfaces"). 0 or -ENOMEM. */
 int nc_wire_rule_to_json(const struct nc_wire_rule *rule, json_object *obj);
 /* Read a rule object back. Tolerant, because replies only ever gain fields:
  * unknown fields (at any level) are skipped, known ones must have the right

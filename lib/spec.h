@@ -9,9 +9,14 @@
 
 #include "netchaos/proto.h"
 
+/* Buffers that hold any description in full. */
+#define NC_DESCRIBE_FAULT_MAX	256
+#define NC_DESCRIBE_TARGET_MAX	12288
+
 /* 0, or -EINVAL with a one-line reason in err. */
 int nc_spec_validate(const struct nc_rule_spec *spec, char *err, size_t errlen);
-/* Human description of the target: "port 5000 proto tcp ip 10.0.0.0/8". */
+/* Human description of the target: "port 5000 proto tcp ip 10.0.0.0/8",
+ * "container web port 3306", "groups web,api | db", "groups web -> host". */
 void nc_spec_describe_target(const struct nc_rule_spec *spec, char *buf, size_t len);
 
 /* Zeroed spec with the defaults: NC_DEFAULT_DURATION_MS, direction not given

@@ -15,10 +15,17 @@ BUILD_PKGS="make gcc clang llvm pkg-config libbpf-dev libnl-3-dev libnl-route-3-
 TEST_PKGS="iproute2 procps kmod cpio python3 socat busybox-static qemu-system-x86 redis-server redis-tools
 	docker.io iperf3 libclang-rt-14-dev"
 BENCH_PKGS="gnuplot-nox iptables"
+# Checked by the suite (`vagrant validate`); large, so installed on its own.
+OPTIONAL_PKGS="vagrant"
 
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD_PKGS $TEST_PKGS $BENCH_PKGS >/dev/null
+
+for p in $OPTIONAL_PKGS; do
+	apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 ||
+		echo "install-deps.sh: optional package $p not available" >&2
+done
 
 # bpftool: its own package on Debian; part of linux-tools on Ubuntu.
 if ! command -v bpftool >/dev/null 2>&1; then

@@ -5,12 +5,13 @@
 # then the VM tier (stock kernel with sch_netem under qemu). Every test program
 # prints TAP lines; this script echoes them and ends with the summary line
 # "N passed, N failed, N skipped". Exit status is non-zero if anything failed.
-# Usage: tests/run-all.sh [BUILD_DIR] [TIER...]   (tiers: unit bpf e2e vm)
+# Usage: tests/run-all.sh [BUILD_DIR] [TIER...]
+#        (tiers: unit misc bpf e2e hardening vm; default all)
 set -uo pipefail
 
 BUILD=${1:-build}
 shift || true
-TIERS=${*:-unit bpf e2e vm}
+TIERS=${*:-unit misc bpf e2e hardening vm}
 cd "$(dirname "$0")/.."
 export NC_BUILD=$PWD/$BUILD CMOCKA_MESSAGE_OUTPUT=TAP
 
@@ -50,6 +51,17 @@ for tier in $TIERS; do
 			b=$BUILD/tests/$(basename "$t" .c)
 			run_one "unit/$(basename "$b")" "$b"
 		done ;;
+	misc)
+		for t in tests/misc/test_*.sh; do
+			run_one "misc/$(basename "$t" .sh)" bash "$t"
+		done ;;
+	hardening)
+		for t in tests/hardening/test_*.sh; do
+			[ -f "$t" ] && run_one "hardening/$(basename "$t" .sh)" bash "$t"
+		done
+		if [ -x tests/fuzz/run.sh ]; then
+			run_one "fuzz" tests/fuzz/run.sh "${NC_FUZZ_SECONDS:-30}"
+		fi ;;
 	bpf)
 		for t in tests/bpf/test_*.c; do
 			b=$BUILD/tests/$(basename "$t" .c)

@@ -14,11 +14,39 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "netem.h"
 #include "proto_json.h"
 #include "spec.h"
 #include "units.h"
 
+#define MS 1000000ull /* ns */
+
 static char err[256];
+
+static uint32_t pct(const char *text)
+{
+	uint32_t p;
+
+	assert_int_equal(nc_parse_percent(text, &p), 0);
+	return p;
+}
+
+static void add_member(struct nc_rule_spec *s, unsigned int group, const char *text)
+{
+	struct nc_group *g = &s->groups[group];
+
+	assert_int_equal(nc_group_member_parse(text, &g->members[g->n_members], err, sizeof(err)), 0);
+	g->n_members++;
+	if (s->n_groups < group + 1)
+		s->n_groups = (uint8_t)(group + 1);
+}
+
+/* The line contains this exact text. */
+static void has(const char *line, const char *text)
+{
+	if (!strstr(line, text))
+		fail_msg("%s\nlacks %s", line, text);
+}
 
 static void add_port(struct nc_rule_spec *s, uint8_t kind, uint16_t lo, uint16_t hi)
 {
@@ -125,9 +153,11 @@ static void test_round_trip_each_kind(void **state)
 	in.kind = NC_FAULT_DROP;
 	assert_int_equal(round_trip(&in, &out, &line), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
-	/* drop has no percentage; an empty target is all traffic */
+	/* drop has no percentage; an empty target is all traffic, and a
+	 * direction not given is not sent */
 	assert_null(strstr(line, "percent"));
-	assert_non_null(strstr(line, "\"target\":{\"direction\":\"both\"}"));
+	assert_null(strstr(line, "netem"));
+	assert_non_null(strstr(line, "\"target\":{}"));
 	assert_non_null(strstr(line, "\"duration_ms\":300000"));
 	free(line);
 
@@ -211,7 +241,7 @@ static void test_decode_documented_shape(void **state)
 	assert_int_equal(s.n_ifaces, 1);
 	assert_string_equal(s.ifaces[0], "eth0");
 	assert_string_equal(s.netns, "blue");
-	assert_int_equal(s.dir_mask, NC_DIR_BOTH);
+	assert_int_equal(s.dir_mask, NC_DIR_BOTH); /* given */
 	assert_int_equal(s.duration_ms, 120000);
 
 	/* Decimal percentages; only the fault is required. */
@@ -220,7 +250,7 @@ static void test_decode_documented_shape(void **state)
 			 0);
 	assert_int_equal(s.prob, 4294967u);
 	assert_true(s.payload);
-	assert_int_equal(s.dir_mask, NC_DIR_BOTH);
+	assert_int_equal(s.dir_mask, 0); /* not given: the agent picks */
 	assert_int_equal(s.duration_ms, NC_DEFAULT_DURATION_MS);
 	assert_int_equal(s.n_ports + s.n_cidrs + s.n_ifaces + s.proto_mask, 0);
 
@@ -282,8 +312,8 @@ static void test_decode_bad_values(void **state)
 {
 	refused(ADD("\"target\":{}"), "missing field 'fault'");
 	refused(ADD("\"fault\":{}"), "missing field 'fault.kind'");
-	refused(ADD("\"fault\":{\"kind\":\"delay\"}"),
-		"fault.kind: unknown fault 'delay' (expected drop, loss, corrupt or partition)");
+	refused(ADD("\"fault\":{\"kind\":\"jitter\"}"),
+		"fault.kind: unknown fault 'jitter' (expected drop, loss, corrupt, partition, delay, duplicate, reorder or rate)");
 	refused(ADD("\"fault\":{\"kind\":\"loss\",\"percent\":130}"),
 		"fault.percent 130 is out of range (0 to 100)");
 	refused(ADD("\"fault\":{\"kind\":\"loss\",\"percent\":-0.5}"),
@@ -345,6 +375,379 @@ static void test_decode_limits(void **state)
 	assert_int_equal(decode(ADD("\"fault\":{\"kind\":\"drop\"},\"duration_ms\":18446744073709551615"), &s), 0);
 	assert_true(s.duration_ms > NC_MAX_DURATION_MS);
 	assert_int_equal(nc_spec_validate(&s, err, sizeof(err)), -EINVAL);
+}
+
+
+/* ---- netem, Docker targets, groups ---- */
+
+/* Round trip that must give the spec back byte for byte and validate. */
+static char *round_trip_exact(const struct nc_rule_spec *in)
+{
+	struct nc_rule_spec out;
+	char *line;
+
+	if (round_trip(in, &out, &line))
+		fail_msg("round trip refused: %s", err);
+	assert_memory_equal(in, &out, sizeof(*in));
+	if (nc_spec_validate(&out, err, sizeof(err)))
+		fail_msg("round-tripped spec invalid: %s", err);
+	return line;
+}
+
+static void test_round_trip_netem(void **state)
+{
+	struct nc_rule_spec s;
+	char *line;
+
+	/* delay 100ms --jitter 20ms --correlation 25% --distribution normal --limit 5000 */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_DELAY;
+	add_cidr(&s, "10.0.0.0/8");
+	s.netem.latency_ns = 100 * MS;
+	s.netem.jitter_ns = 20 * MS;
+	s.netem.latency_corr = pct("25%");
+	s.netem.dist = NC_NETEM_DIST_NORMAL;
+	s.netem.limit = 5000;
+	line = round_trip_exact(&s);
+	has(line, "\"fault\":{\"kind\":\"delay\",\"netem\":{\"latency_ns\":100000000,"
+		  "\"jitter_ns\":20000000,\"latency_corr\":25,\"distribution\":\"normal\","
+		  "\"limit\":5000}}");
+	assert_null(strstr(line, "percent"));
+	assert_null(strstr(line, "direction")); /* not given */
+	free(line);
+
+	/* loss --model gemodel 1% 10% 70% 0.1% --ecn: tc's order on the wire */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_LOSS;
+	nc_netem_set_gemodel(&s.netem, (uint32_t[]){ pct("1%"), pct("10%"), pct("70%"), pct("0.1%") }, 4);
+	s.netem.ecn = true;
+	add_port(&s, NC_PORT_EITHER, 443, 443);
+	line = round_trip_exact(&s);
+	has(line, "\"fault\":{\"kind\":\"loss\",\"netem\":{\"loss_model\":\"gemodel\","
+		  "\"loss_params\":[1,10,70,0.1],\"ecn\":true}}");
+	free(line);
+	/* only the values given, when the rest are tc's defaults */
+	nc_netem_set_gemodel(&s.netem, (uint32_t[]){ pct("1%"), pct("10%") }, 2);
+	s.netem.ecn = false;
+	line = round_trip_exact(&s);
+	has(line, "\"netem\":{\"loss_model\":\"gemodel\",\"loss_params\":[1,10]}");
+	free(line);
+
+	/* loss --model 4state p13 p31 p32 p23 p14 */
+	nc_netem_set_gimodel(&s.netem, (uint32_t[]){ pct("5%"), pct("40%"), pct("10%"), pct("90%"),
+						     pct("2%") }, 5);
+	line = round_trip_exact(&s);
+	has(line, "\"netem\":{\"loss_model\":\"4state\",\"loss_params\":[5,40,10,90,2]}");
+	free(line);
+
+	/* duplicate 5% --correlation 25% --proto udp */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_DUPLICATE;
+	s.proto_mask = NC_PROTO_UDP;
+	add_port(&s, NC_PORT_EITHER, 53, 53);
+	s.netem.duplicate = pct("5%");
+	s.netem.dup_corr = pct("25%");
+	line = round_trip_exact(&s);
+	has(line, "\"fault\":{\"kind\":\"duplicate\",\"netem\":{\"duplicate\":5,\"dup_corr\":25}}");
+	free(line);
+
+	/* reorder 25% --delay 10ms --gap 5 --correlation 50% --direction ingress */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_REORDER;
+	s.netem.reorder = pct("25%");
+	s.netem.reorder_corr = pct("50%");
+	s.netem.latency_ns = 10 * MS;
+	s.netem.gap = 5;
+	s.dir_mask = NC_DIR_INGRESS;
+	line = round_trip_exact(&s);
+	has(line, "\"netem\":{\"latency_ns\":10000000,\"reorder\":25,\"reorder_corr\":50,\"gap\":5}");
+	has(line, "\"direction\":\"ingress\"");
+	free(line);
+
+	/* rate 1mbit --packet-overhead -4 --delay 5ms */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_RATE;
+	s.netem.rate_bps = 1000000;
+	s.netem.packet_overhead = -4;
+	s.netem.latency_ns = 5 * MS;
+	s.dir_mask = NC_DIR_BOTH;
+	line = round_trip_exact(&s);
+	has(line, "\"netem\":{\"latency_ns\":5000000,\"rate_bps\":1000000,\"packet_overhead\":-4}");
+	has(line, "\"direction\":\"both\""); /* given explicitly */
+	free(line);
+}
+
+/* Every value round-trips, whatever the fault, so the agent sees what was
+ * sent and refuses it itself. */
+static void test_round_trip_netem_every_field(void **state)
+{
+	struct nc_rule_spec in, out;
+
+	nc_spec_init(&in);
+	in.kind = NC_FAULT_DROP;
+	in.netem.latency_ns = 1;
+	in.netem.jitter_ns = 2;
+	in.netem.latency_corr = 3;
+	in.netem.dist = NC_NETEM_DIST_PARETONORMAL;
+	nc_netem_set_gimodel(&in.netem, (uint32_t[]){ 4, 5, 6, 7, 8 }, 5);
+	in.netem.loss_corr = 9;
+	in.netem.duplicate = 10;
+	in.netem.dup_corr = 11;
+	in.netem.reorder = 12;
+	in.netem.reorder_corr = 13;
+	in.netem.gap = UINT32_MAX;
+	in.netem.rate_bps = UINT64_MAX >> 1;
+	in.netem.packet_overhead = INT32_MIN;
+	in.netem.limit = UINT32_MAX;
+	in.netem.ecn = true;
+	in.prob = 0;
+	assert_int_equal(round_trip(&in, &out, NULL), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	assert_int_equal(nc_spec_validate(&out, err, sizeof(err)), -EINVAL);
+
+	/* a percentage on a netem fault goes out, to be refused there */
+	nc_spec_init(&in);
+	in.kind = NC_FAULT_DELAY;
+	in.netem.latency_ns = MS;
+	in.prob = pct("30%");
+	assert_int_equal(round_trip(&in, &out, NULL), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	assert_int_equal(nc_spec_validate(&out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "fault.percent"));
+}
+
+static void test_round_trip_docker(void **state)
+{
+	struct nc_rule_spec s;
+	char *line;
+
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_DELAY;
+	s.netem.latency_ns = 200 * MS;
+	strcpy(s.containers[s.n_containers++], "mysql");
+	strcpy(s.containers[s.n_containers++], "4f2a9c1b0d3e");
+	strcpy(s.labels[s.n_labels++], "tier=cache");
+	strcpy(s.labels[s.n_labels++], "note=a \"quoted\", b");
+	strcpy(s.services[s.n_services++], "api");
+	s.allow_host_network = true;
+	add_port(&s, NC_PORT_EITHER, 3306, 3306);
+	line = round_trip_exact(&s);
+	has(line, "\"containers\":[\"mysql\",\"4f2a9c1b0d3e\"]");
+	has(line, "\"labels\":[\"tier=cache\",\"note=a \\\"quoted\\\", b\"]");
+	has(line, "\"services\":[\"api\"]");
+	has(line, "\"allow_host_network\":true");
+	free(line);
+
+	/* nothing of it when not given */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_DROP;
+	line = round_trip_exact(&s);
+	assert_null(strstr(line, "containers"));
+	assert_null(strstr(line, "allow_host_network"));
+	assert_null(strstr(line, "groups"));
+	assert_null(strstr(line, "one_way"));
+	free(line);
+}
+
+static void test_round_trip_groups(void **state)
+{
+	struct nc_rule_spec s;
+	char *line;
+
+	/* partition --group web,api --group db --for 2m */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_PARTITION;
+	s.duration_ms = 120000;
+	add_member(&s, 0, "web");
+	add_member(&s, 0, "api");
+	add_member(&s, 1, "db");
+	line = round_trip_exact(&s);
+	has(line, "\"target\":{\"groups\":[[\"web\",\"api\"],[\"db\"]]}");
+	free(line);
+
+	/* every member kind, one-way */
+	nc_spec_init(&s);
+	s.kind = NC_FAULT_PARTITION;
+	add_member(&s, 0, "web");
+	add_member(&s, 0, "label:k=v");
+	add_member(&s, 0, "service:s");
+	add_member(&s, 1, "host");
+	add_member(&s, 1, "10.0.0.0/8");
+	add_member(&s, 1, "fd00::1");
+	add_member(&s, 2, "container:host");
+	s.one_way = true;
+	s.allow_host_network = true;
+	line = round_trip_exact(&s);
+	has(line, "\"groups\":[[\"web\",\"label:k=v\",\"service:s\"],[\"host\",\"10.0.0.0/8\","
+		  "\"fd00::1\"],[\"container:host\"]],\"one_way\":true");
+	free(line);
+}
+
+static void test_decode_documented_new_shape(void **state)
+{
+	struct nc_rule_spec s;
+
+	/* proto.h's own example of a target, verbatim */
+	assert_int_equal(decode(ADD("\"fault\":{\"kind\":\"partition\"},"
+				    "\"target\":{\"containers\":[\"web\"],\"labels\":[\"tier=cache\"],"
+				    "\"services\":[\"api\"],\"allow_host_network\":true,"
+				    "\"groups\":[[\"web\",\"label:k=v\",\"service:s\",\"host\","
+				    "\"10.0.0.0/8\"],[\"db\"]],\"one_way\":false}"),
+				&s),
+			 0);
+	assert_int_equal(s.n_containers, 1);
+	assert_string_equal(s.containers[0], "web");
+	assert_string_equal(s.labels[0], "tier=cache");
+	assert_string_equal(s.services[0], "api");
+	assert_true(s.allow_host_network);
+	assert_false(s.one_way);
+	assert_int_equal(s.n_groups, 2);
+	assert_int_equal(s.groups[0].n_members, 5);
+	assert_int_equal(s.groups[0].members[0].kind, NC_MEMBER_CONTAINER);
+	assert_int_equal(s.groups[0].members[1].kind, NC_MEMBER_LABEL);
+	assert_string_equal(s.groups[0].members[1].ref, "k=v");
+	assert_int_equal(s.groups[0].members[2].kind, NC_MEMBER_SERVICE);
+	assert_int_equal(s.groups[0].members[3].kind, NC_MEMBER_HOST);
+	assert_int_equal(s.groups[0].members[4].kind, NC_MEMBER_CIDR);
+	assert_int_equal(s.groups[0].members[4].cidr.prefixlen, 8);
+	assert_int_equal(s.groups[1].n_members, 1);
+	/* decoded as sent; validation then refuses containers beside groups */
+	assert_int_equal(nc_spec_validate(&s, err, sizeof(err)), -EINVAL);
+
+	/* and the netem object with every field */
+	assert_int_equal(decode(ADD("\"fault\":{\"kind\":\"delay\",\"netem\":{\"latency_ns\":100000000,"
+				    "\"jitter_ns\":20000000,\"latency_corr\":25,\"distribution\":\"normal\","
+				    "\"loss_model\":\"gemodel\",\"loss_params\":[1,10,70,0.1],"
+				    "\"loss_corr\":1,\"duplicate\":2,\"dup_corr\":3,\"reorder\":4,"
+				    "\"reorder_corr\":5,\"gap\":6,\"rate_bps\":1000000,"
+				    "\"packet_overhead\":-4,\"limit\":100,\"ecn\":true}}"),
+				&s),
+			 0);
+	assert_int_equal(s.kind, NC_FAULT_DELAY);
+	assert_int_equal(s.netem.latency_ns, 100 * MS);
+	assert_int_equal(s.netem.jitter_ns, 20 * MS);
+	assert_int_equal(s.netem.latency_corr, pct("25%"));
+	assert_int_equal(s.netem.dist, NC_NETEM_DIST_NORMAL);
+	assert_int_equal(s.netem.loss_model.model, NC_NETEM_LOSS_GE);
+	assert_int_equal(s.netem.loss_model.p[NC_GE_P], pct("1%"));
+	assert_int_equal(s.netem.loss_model.p[NC_GE_R], pct("10%"));
+	assert_int_equal(s.netem.loss_model.p[NC_GE_H], UINT32_MAX - pct("70%")); /* tc's 1-h */
+	assert_int_equal(s.netem.loss_model.p[NC_GE_K1], pct("0.1%"));
+	assert_int_equal(s.netem.loss_corr, pct("1%"));
+	assert_int_equal(s.netem.duplicate, pct("2%"));
+	assert_int_equal(s.netem.dup_corr, pct("3%"));
+	assert_int_equal(s.netem.reorder, pct("4%"));
+	assert_int_equal(s.netem.reorder_corr, pct("5%"));
+	assert_int_equal(s.netem.gap, 6);
+	assert_int_equal(s.netem.rate_bps, 1000000);
+	assert_int_equal(s.netem.packet_overhead, -4);
+	assert_int_equal(s.netem.limit, 100);
+	assert_true(s.netem.ecn);
+
+	/* 4state with its tc defaults filled in */
+	assert_int_equal(decode(ADD("\"fault\":{\"kind\":\"loss\",\"netem\":{\"loss_model\":\"4state\","
+				    "\"loss_params\":[5]}}"),
+				&s),
+			 0);
+	assert_int_equal(s.netem.loss_model.model, NC_NETEM_LOSS_GI);
+	assert_int_equal(s.netem.loss_model.p[NC_GI_P13], pct("5%"));
+	assert_int_equal(s.netem.loss_model.p[NC_GI_P31], UINT32_MAX - pct("5%"));
+	assert_int_equal(s.netem.loss_model.p[NC_GI_P23], UINT32_MAX);
+	assert_int_equal(s.prob, 0);
+	assert_int_equal(nc_spec_validate(&s, err, sizeof(err)), 0);
+}
+
+static void test_decode_netem_strict(void **state)
+{
+#define NETEM(fields) ADD("\"fault\":{\"kind\":\"delay\",\"netem\":{" fields "}}")
+	refused(ADD("\"fault\":{\"kind\":\"delay\",\"netem\":[]}"),
+		"fault.netem must be an object, not array");
+	refused(NETEM("\"latency_ms\":5"), "unknown field 'latency_ms' in fault.netem");
+	refused(NETEM("\"loss\":5"), "unknown field 'loss' in fault.netem");
+	refused(NETEM("\"latency_ns\":\"100ms\""), "fault.netem.latency_ns must be an integer, not string");
+	refused(NETEM("\"latency_ns\":-1"), "fault.netem.latency_ns must not be negative");
+	refused(NETEM("\"jitter_ns\":1.5"), "fault.netem.jitter_ns must be an integer, not double");
+	refused(NETEM("\"latency_corr\":101"), "fault.netem.latency_corr 101 is out of range (0 to 100)");
+	refused(NETEM("\"duplicate\":\"5%\""), "fault.netem.duplicate must be a number, not string");
+	refused(NETEM("\"reorder_corr\":-1"), "fault.netem.reorder_corr -1 is out of range (0 to 100)");
+	refused(NETEM("\"distribution\":5"), "fault.netem.distribution must be a string, not int");
+	refused(NETEM("\"distribution\":\"gauss\""),
+		"fault.netem.distribution: unknown distribution 'gauss' (expected uniform, normal, pareto or paretonormal)");
+	refused(NETEM("\"loss_model\":\"random\",\"loss_params\":[1]"),
+		"fault.netem.loss_model: unknown loss model 'random' (expected gemodel or 4state)");
+	refused(NETEM("\"loss_model\":1"), "fault.netem.loss_model must be a string, not int");
+	refused(NETEM("\"loss_params\":[1]"), "fault.netem.loss_params without a loss_model");
+	refused(NETEM("\"loss_model\":\"gemodel\""), "loss_model gemodel needs fault.netem.loss_params");
+	refused(NETEM("\"loss_model\":\"gemodel\",\"loss_params\":1"),
+		"fault.netem.loss_params must be an array, not int");
+	refused(NETEM("\"loss_model\":\"gemodel\",\"loss_params\":[]"),
+		"fault.netem.loss_params of gemodel has 0 values (1 to 4)");
+	refused(NETEM("\"loss_model\":\"gemodel\",\"loss_params\":[1,2,3,4,5]"),
+		"fault.netem.loss_params of gemodel has 5 values (1 to 4)");
+	refused(NETEM("\"loss_model\":\"4state\",\"loss_params\":[1,2,3,4,5,6]"),
+		"fault.netem.loss_params of 4state has 6 values (1 to 5)");
+	refused(NETEM("\"loss_model\":\"4state\",\"loss_params\":[1,\"2\"]"),
+		"fault.netem.loss_params[1] must be a number, not string");
+	refused(NETEM("\"loss_model\":\"4state\",\"loss_params\":[1,130]"),
+		"fault.netem.loss_params[1] 130 is out of range (0 to 100)");
+	refused(NETEM("\"gap\":4294967296"), "fault.netem.gap 4294967296 is out of range (at most 4294967295)");
+	refused(NETEM("\"limit\":-5"), "fault.netem.limit must not be negative");
+	refused(NETEM("\"rate_bps\":\"1mbit\""), "fault.netem.rate_bps must be an integer, not string");
+	refused(NETEM("\"packet_overhead\":2147483648"),
+		"fault.netem.packet_overhead 2147483648 is out of range");
+	refused(NETEM("\"packet_overhead\":1.5"),
+		"fault.netem.packet_overhead must be an integer, not double");
+	refused(NETEM("\"ecn\":1"), "fault.netem.ecn must be a boolean, not int");
+#undef NETEM
+}
+
+static void test_decode_docker_strict(void **state)
+{
+#define TARGET(fields) ADD("\"fault\":{\"kind\":\"drop\"},\"target\":{" fields "}")
+	char text[4096], *p;
+	int i;
+
+	refused(TARGET("\"container\":[\"web\"]"), "unknown field 'container' in target");
+	refused(TARGET("\"containers\":\"web\""), "target.containers must be an array, not string");
+	refused(TARGET("\"containers\":[1]"), "target.containers[0] must be a string, not int");
+	refused(TARGET("\"containers\":[\"web\",\"-x\"]"),
+		"target.containers[1]: invalid container name '-x' (letters, digits, '_', '.' and '-', starting with a letter or digit)");
+	refused(TARGET("\"labels\":[\"tier\"]"),
+		"target.labels[0]: invalid label 'tier' (use KEY=VALUE, e.g. tier=cache)");
+	refused(TARGET("\"services\":[\"a b\"]"), "target.services[0]: invalid service name 'a b' (letters, digits, '_', '.' and '-', starting with a letter or digit)");
+	refused(TARGET("\"containers\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]"),
+		"too many containers in target (at most 8)");
+	refused(TARGET("\"allow_host_network\":\"yes\""),
+		"target.allow_host_network must be a boolean, not string");
+	refused(TARGET("\"one_way\":1"), "target.one_way must be a boolean, not int");
+	refused(TARGET("\"groups\":{}"), "target.groups must be an array, not object");
+	refused(TARGET("\"groups\":[\"web\",\"db\"]"), "target.groups[0] must be an array, not string");
+	refused(TARGET("\"groups\":[[\"web\"],[3]]"), "target.groups[1][0] must be a string, not int");
+	refused(TARGET("\"groups\":[[\"web\"],[\"10.1.2.3/24\"]]"),
+		"target.groups[1][0]: 10.1.2.3/24 has host bits set; did you mean 10.1.2.0/24?");
+	refused(TARGET("\"groups\":[[\"web\"],[\"lable:x=y\"]]"),
+		"target.groups[1][0]: unknown group member 'lable:x=y' (use a container, label:K=V, service:NAME, container:NAME, host or an address)");
+	refused(TARGET("\"groups\":[[\"a\"],[\"b\"],[\"c\"],[\"d\"],[\"e\"]]"),
+		"too many groups in target (at most 4)");
+	refused(TARGET("\"groups\":[[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]]"),
+		"too many members in one group (at most 8)");
+
+	/* names up to 127 characters */
+	p = text + sprintf(text, "{\"v\":1,\"cmd\":\"add\",\"fault\":{\"kind\":\"drop\"},"
+				 "\"target\":{\"containers\":[\"");
+	for (i = 0; i < NC_CONTAINER_REF_MAX - 1; i++)
+		*p++ = 'c';
+	strcpy(p, "\"]}}");
+	{
+		struct nc_rule_spec s;
+
+		assert_int_equal(decode(text, &s), 0);
+		assert_int_equal(strlen(s.containers[0]), NC_CONTAINER_REF_MAX - 1);
+		strcpy(p, "c\"]}}");
+		assert_int_equal(decode(text, &s), -EINVAL);
+		assert_non_null(strstr(err, "too long (at most 127 characters)"));
+	}
+#undef TARGET
 }
 
 /* ---- framing and envelope ---- */
@@ -571,6 +974,36 @@ static void test_wire_rule_round_trip(void **state)
 	assert_int_equal(nc_wire_rule_from_json(obj, &out, err, sizeof(err)), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
 	json_object_put(obj);
+
+	/* A netem rule of containers that ended, with the agent's fields. */
+	memset(&in, 0, sizeof(in));
+	in.id = 7;
+	nc_spec_init(&in.spec);
+	in.spec.kind = NC_FAULT_DELAY;
+	in.spec.netem.latency_ns = 200 * MS;
+	in.spec.netem.jitter_ns = MS;
+	strcpy(in.spec.containers[in.spec.n_containers++], "web");
+	strcpy(in.state, "ended");
+	strcpy(in.reason, "container removed");
+	obj = json_object_new_object();
+	assert_int_equal(nc_wire_rule_to_json(&in, obj), 0);
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	assert_non_null(strstr(text, "\"state\":\"ended\",\"reason\":\"container removed\""));
+	json_object_object_add(obj, "containers",
+			       json_tokener_parse("[{\"name\":\"web\",\"netns\":\"/proc/42/ns/net\"}]"));
+	json_object_object_add(json_object_object_get(json_object_object_get(obj, "fault"), "netem"),
+			       "slot", json_object_new_int(3));
+	memset(&out, 0xa5, sizeof(out));
+	assert_int_equal(nc_wire_rule_from_json(obj, &out, err, sizeof(err)), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	json_object_put(obj);
+
+	/* no reason: none on the wire */
+	in.reason[0] = '\0';
+	obj = json_object_new_object();
+	assert_int_equal(nc_wire_rule_to_json(&in, obj), 0);
+	assert_null(strstr(json_object_to_json_string(obj), "reason"));
+	json_object_put(obj);
 }
 
 static void test_wire_rule_errors(void **state)
@@ -601,6 +1034,15 @@ static void test_wire_rule_errors(void **state)
 	assert_int_equal(nc_wire_rule_from_json(obj, &r, err, sizeof(err)), -EINVAL);
 	json_object_put(obj);
 
+	obj = json_tokener_parse("{\"id\":3,\"fault\":{\"kind\":\"drop\"},\"reason\":[]}");
+	assert_int_equal(nc_wire_rule_from_json(obj, &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "reason must be a string, not array");
+	json_object_put(obj);
+
+	obj = json_tokener_parse("{\"id\":3,\"fault\":{\"kind\":\"delay\",\"netem\":{\"latency_ns\":\"x\"}}}");
+	assert_int_equal(nc_wire_rule_from_json(obj, &r, err, sizeof(err)), -EINVAL);
+	json_object_put(obj);
+
 	obj = json_tokener_parse("[]");
 	assert_int_equal(nc_wire_rule_from_json(obj, &r, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "rule must be an object, not array");
@@ -623,6 +1065,13 @@ int main(void)
 		cmocka_unit_test(test_decode_wrong_types),
 		cmocka_unit_test(test_decode_bad_values),
 		cmocka_unit_test(test_decode_limits),
+		cmocka_unit_test(test_round_trip_netem),
+		cmocka_unit_test(test_round_trip_netem_every_field),
+		cmocka_unit_test(test_round_trip_docker),
+		cmocka_unit_test(test_round_trip_groups),
+		cmocka_unit_test(test_decode_documented_new_shape),
+		cmocka_unit_test(test_decode_netem_strict),
+		cmocka_unit_test(test_decode_docker_strict),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_version),
 		cmocka_unit_test(test_parse_size),

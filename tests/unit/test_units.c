@@ -614,9 +614,19 @@ static void test_fault_kind(void **state)
 	assert_int_equal(nc_parse_fault_kind("partition", &k), 0);
 	assert_int_equal(k, NC_FAULT_PARTITION);
 
+	assert_int_equal(nc_parse_fault_kind("delay", &k), 0);
+	assert_int_equal(k, NC_FAULT_DELAY);
+	assert_int_equal(nc_parse_fault_kind("duplicate", &k), 0);
+	assert_int_equal(k, NC_FAULT_DUPLICATE);
+	assert_int_equal(nc_parse_fault_kind("reorder", &k), 0);
+	assert_int_equal(k, NC_FAULT_REORDER);
+	assert_int_equal(nc_parse_fault_kind("rate", &k), 0);
+	assert_int_equal(k, NC_FAULT_RATE);
+
 	k = NC_FAULT_NONE;
-	assert_int_equal(nc_parse_fault_kind_err("delay", &k, err, sizeof(err)), -EINVAL);
-	assert_err_contains("'delay'");
+	assert_int_equal(nc_parse_fault_kind_err("jitter", &k, err, sizeof(err)), -EINVAL);
+	assert_err_contains("'jitter'", "delay, duplicate, reorder or rate");
+	assert_int_equal(nc_parse_fault_kind("Delay", &k), -EINVAL);
 	assert_int_equal(nc_parse_fault_kind("none", &k), -EINVAL);
 	assert_int_equal(nc_parse_fault_kind("", &k), -EINVAL);
 	assert_int_equal(k, NC_FAULT_NONE);
@@ -625,7 +635,16 @@ static void test_fault_kind(void **state)
 	assert_string_equal(nc_fault_kind_name(NC_FAULT_LOSS), "loss");
 	assert_string_equal(nc_fault_kind_name(NC_FAULT_CORRUPT), "corrupt");
 	assert_string_equal(nc_fault_kind_name(NC_FAULT_PARTITION), "partition");
+	assert_string_equal(nc_fault_kind_name(NC_FAULT_DELAY), "delay");
+	assert_string_equal(nc_fault_kind_name(NC_FAULT_DUPLICATE), "duplicate");
+	assert_string_equal(nc_fault_kind_name(NC_FAULT_REORDER), "reorder");
+	assert_string_equal(nc_fault_kind_name(NC_FAULT_RATE), "rate");
 	assert_string_equal(nc_fault_kind_name(NC_FAULT_NONE), "none");
+	/* every name reads back as its kind */
+	for (int i = NC_FAULT_NONE + 1; i < NC_FAULT__COUNT; i++) {
+		assert_int_equal(nc_parse_fault_kind(nc_fault_kind_name((enum nc_fault_kind)i), &k), 0);
+		assert_int_equal(k, i);
+	}
 	assert_string_equal(nc_fault_kind_name(NC_FAULT__COUNT), "unknown");
 	assert_string_equal(nc_fault_kind_name((enum nc_fault_kind)-1), "unknown");
 }
