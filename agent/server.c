@@ -37,6 +37,7 @@ struct client {
 	bool closing;	      /* close once the output is flushed */
 	bool eof;	      /* the peer has sent everything */
 	struct nc_deferred *deferred; /* a reply still to come: input waits */
+	json_object *early;   /* deferred, then answered before the callback returned */
 	bool paused;	      /* out of the epoll set while deferred */
 };
 
@@ -103,6 +104,7 @@ static void client_free(struct client *c)
 		c->deferred->c = NULL;
 	nc_loop_del(s->epfd, &c->watch);
 	close(c->watch.fd);
+	json_object_put(c->early);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -168,6 +170,10 @@ static void client_request(struct client *c, const char *buf, size_t len)
 		s->current = NULL;
 	}
 	json_object_put(req);
+	if (!reply && c->early) {
+		reply = c->early;
+		c->early = NULL;
+	}
 	if (!reply && c->deferred)
 		return; /* nc_server_reply() answers */
 	if (!reply)
@@ -278,6 +284,11 @@ void nc_server_reply(struct nc_deferred *d, json_object *reply)
 		return;
 	}
 	c->deferred = NULL;
+	if (c->srv->current == c) {
+		/* still inside the request callback: client_request() sends it */
+		c->early = reply;
+		return;
+	}
 	if (c->paused) {
 		c->paused = false;
 		if (nc_loop_add(c->srv->epfd, &c->watch, EPOLLIN)) {

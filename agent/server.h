@@ -43,7 +43,9 @@ int nc_server_open(const struct nc_server_config *cfg, int epfd, nc_request_fn f
 struct nc_deferred;
 struct nc_deferred *nc_server_defer(struct nc_server *s);
 /* Queue the reply (owned by the server from here on) and free d; if the
- * client has gone away meanwhile, the reply is dropped. */
+ * client has gone away meanwhile, the reply is dropped. May be called from
+ * the very callback that deferred (an early failure): that reply is sent as
+ * if the callback had returned it. */
 void nc_server_reply(struct nc_deferred *d, json_object *reply);
 
 /* Close idle clients; call periodically. */

@@ -151,10 +151,22 @@ static int read_line(int fd, int64_t deadline, int timeout_ms, const char *path,
 			goto fail;
 		}
 		if (len == cap) {
-			nc_set_err(err, errlen, "reply from netchaosd is larger than %d bytes",
-				   NC_PROTO_MAX_MSG);
-			ret = -EMSGSIZE;
-			goto fail;
+			char *grown;
+
+			if (cap >= NC_PROTO_MAX_REPLY) {
+				nc_set_err(err, errlen, "reply from netchaosd is larger than %d bytes",
+					   NC_PROTO_MAX_REPLY);
+				ret = -EMSGSIZE;
+				goto fail;
+			}
+			cap = cap * 4 > NC_PROTO_MAX_REPLY ? NC_PROTO_MAX_REPLY : cap * 4;
+			grown = realloc(buf, cap + 1);
+			if (!grown) {
+				nc_set_err(err, errlen, "out of memory");
+				ret = -ENOMEM;
+				goto fail;
+			}
+			buf = grown;
 		}
 		n = recv(fd, buf + len, cap - len, MSG_DONTWAIT);
 		if (n < 0) {

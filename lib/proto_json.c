@@ -127,9 +127,9 @@ static int msg_parse(const char *buf, size_t len, enum msg_kind kind, json_objec
 	int ret;
 
 	*out = NULL;
-	if (len > NC_PROTO_MAX_MSG) {
+	if (len > (kind == MSG_REPLY ? (size_t)NC_PROTO_MAX_REPLY : NC_PROTO_MAX_MSG)) {
 		nc_set_err(err, errlen, "message of %zu bytes exceeds the limit of %d", len,
-			   NC_PROTO_MAX_MSG);
+			   kind == MSG_REPLY ? NC_PROTO_MAX_REPLY : NC_PROTO_MAX_MSG);
 		return -EMSGSIZE;
 	}
 	if (memchr(buf, '\0', len)) {

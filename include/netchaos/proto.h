@@ -49,7 +49,8 @@
 #include "netchaos/netem.h"
 
 #define NC_PROTO_VERSION	1
-#define NC_PROTO_MAX_MSG	65536
+#define NC_PROTO_MAX_MSG	65536	     /* a request (the agent's input) */
+#define NC_PROTO_MAX_REPLY	(16 << 20)   /* a reply: `list` of many rules */
 #define NC_DEFAULT_SOCKET	"/run/netchaos/netchaosd.sock"
 #define NC_SOCKET_ENV		"NETCHAOS_SOCKET"
 
