@@ -118,7 +118,9 @@ struct job {
 	void *arg;
 	/* JOB_CONTAINER */
 	char cid[NC_DOCKER_ID_MAX];
-	bool again; /* another event came while it ran */
+	bool again;	    /* another event came while it ran */
+	int64_t event_ns;   /* Docker's time of the event that started it, 0 if none */
+	int64_t again_ns;   /* ... and of the one that came while it ran */
 };
 
 struct events {
@@ -656,7 +658,7 @@ static json_object *rule_json(struct nc_containers *cs, const struct crule *r)
 
 /* ---- the event stream ----------------------------------------------------- */
 
-static void job_container_schedule(struct nc_containers *cs, const char *cid);
+static void job_container_schedule(struct nc_containers *cs, const char *cid, int64_t event_ns);
 
 static bool any_live(const struct nc_containers *cs)
 {
@@ -692,7 +694,7 @@ static int on_docker_event(struct nc_docker_req *req, const struct nc_docker_eve
 		cs->since_ns = ev->time_nano;
 	pr_debug("docker: %s %s (%.12s)", ev->action, ev->name, ev->id);
 	if (known_container(cs, ev->id) || (start && any_selectors(cs)))
-		job_container_schedule(cs, ev->id);
+		job_container_schedule(cs, ev->id, ev->time_nano);
 	return 0;
 }
 
@@ -734,7 +736,7 @@ static void events_ready(struct nc_watch *w, uint32_t events)
 				cs->ev_lost = false;
 				for (struct crule *r = cs->rules; r; r = r->next)
 					for (size_t i = 0; !r->ended && i < r->n; i++)
-						job_container_schedule(cs, r->m[i].id);
+						job_container_schedule(cs, r->m[i].id, 0);
 			}
 		}
 		nc_loop_mod(cs->epfd, &cs->ev.watch, nc_docker_req_poll_events(cs->ev.req));
@@ -1256,7 +1258,7 @@ static int selector_match(const struct crule *r, const struct nc_docker_containe
 	return -2;
 }
 
-static void container_update(struct nc_containers *cs, struct item *it)
+static void container_update(struct nc_containers *cs, struct item *it, int64_t event_ns)
 {
 	const struct nc_docker_container *c = &it->c;
 	bool gone = it->status == -ENOENT;
@@ -1322,8 +1324,14 @@ static void container_update(struct nc_containers *cs, struct item *it)
 				m->state = M_FAILED;
 				snprintf(m->error, sizeof(m->error), "%s", err);
 			} else if (old != m->pid || !was) {
-				pr_info("rule %u: re-applied in container %s (pid %d, %s)", r->id,
-					m->name, (int)m->pid, m->netns[0] ? m->netns : "host");
+				char after[64] = "";
+
+				/* how long after Docker said so: the follow-up latency */
+				if (event_ns > 0)
+					snprintf(after, sizeof(after), ", %.1f ms after Docker's event",
+						 (double)(wall_ns() - event_ns) / 1e6);
+				pr_info("rule %u: re-applied in container %s (pid %d, %s%s)", r->id,
+					m->name, (int)m->pid, m->netns[0] ? m->netns : "host", after);
 			}
 			changed = true;
 		}
@@ -1349,13 +1357,14 @@ static void job_container_run(struct job *j)
 		job_step(j); /* could not even start: handled as an answer */
 }
 
-static void job_container_schedule(struct nc_containers *cs, const char *cid)
+static void job_container_schedule(struct nc_containers *cs, const char *cid, int64_t event_ns)
 {
 	struct job *j;
 
 	for (j = cs->jobs; j; j = j->next) {
 		if (j->kind == JOB_CONTAINER && !strcmp(j->cid, cid)) {
 			j->again = true;
+			j->again_ns = event_ns;
 			return;
 		}
 	}
@@ -1363,6 +1372,7 @@ static void job_container_schedule(struct nc_containers *cs, const char *cid)
 	if (!j)
 		return;
 	snprintf(j->cid, sizeof(j->cid), "%s", cid);
+	j->event_ns = event_ns;
 	job_container_run(j);
 }
 
@@ -1374,10 +1384,11 @@ static void job_step(struct job *j)
 		add_finish(j); /* frees j */
 		return;
 	}
-	container_update(j->cs, j->items[j->n_items - 1]);
+	container_update(j->cs, j->items[j->n_items - 1], j->event_ns);
 	if (j->again) {
 		/* the container moved on while we looked: look again */
 		j->again = false;
+		j->event_ns = j->again_ns;
 		j->deadline_ns = now_ns() + NC_CONTAINERS_ADD_TIMEOUT_MS * 1000000ull;
 		job_container_run(j);
 		return;

@@ -210,7 +210,10 @@ static void scope_release(struct nc_faults *f, uint32_t id)
 	struct scope *s = &f->scopes[id];
 
 	scope_detach_all(s);
-	nc_datapath_scope_release(f->dp, id);
+	/* The scope's program instance stays loaded (nc_datapath_close() frees
+	 * it): the next namespace to get this scope id, typically a restarted
+	 * container's, attaches at once instead of paying a verifier run
+	 * (~0.4 s) while every other client waits. */
 	nc_netns_close(&s->ns);
 	memset(s, 0, sizeof(*s));
 	state_save(f);

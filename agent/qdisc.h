@@ -34,11 +34,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netchaos/maps.h"
 #include "netem.h"
 
 struct nl_msg;
 
-#define NC_QDISC_MAJOR		0x4e43u	/* "NC": handle of our HTB roots */
+#define NC_QDISC_MAJOR		((unsigned int)NC_STEER_MAJOR) /* handle of our HTB roots */
 #define NC_QDISC_MINOR_MAX	0x4000u	/* rule minors are 1..this (< NC_QDISC_MAJOR) */
 #define NC_QDISC_IFB_PREFIX	"ncifb"	/* + ifindex: our IFB of that interface */
 /* The ingress steering filter: cls_bpf at this priority and handle on the

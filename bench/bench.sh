@@ -78,7 +78,7 @@ if [ "$mode" = quick ]; then
 	ROUNDS=3 UDP_SLICES=20 UDP_SLICE_MS=20 TCP_BYTES=192M LAT_RUNS=30 LAT_RUNS_COLD=10
 	CLS_REPEAT=500000 CLS_ROUNDS=3 IDLE_SECS=3 CLIENTS=32 CLIENT_SECS=3 VM_TIMEOUT=150
 else
-	ROUNDS=7 UDP_SLICES=60 UDP_SLICE_MS=50 TCP_BYTES=2G LAT_RUNS=200 LAT_RUNS_COLD=40 CLS_REPEAT=1000000 CLS_ROUNDS=11
+	ROUNDS=5 UDP_SLICES=40 UDP_SLICE_MS=50 TCP_BYTES=1G LAT_RUNS=200 LAT_RUNS_COLD=40 CLS_REPEAT=1000000 CLS_ROUNDS=11
 	IDLE_SECS=20 CLIENTS=64 CLIENT_SECS=10 VM_TIMEOUT=400
 fi
 # Development overrides (documented in docs/benchmarks.md).
@@ -268,7 +268,9 @@ setup_datapath() {
 	done
 	# iperf3 servers, one per receiving namespace
 	for key in base "${CONFIGS[@]}"; do
-		nsx "${NSB[$key]}" iperf3 -s -p $TCP_PORT -B "${ADDR[$key]}" >/dev/null 2>&1 &
+		# nsenter execs iperf3: $! is the server itself (a function would fork)
+		nsenter --net="/run/netns/${NSB[$key]}" iperf3 -s -p $TCP_PORT -B "${ADDR[$key]}" \
+			>/dev/null 2>&1 &
 		PIDS+=($!)
 	done
 	for key in base "${CONFIGS[@]}"; do

@@ -182,6 +182,13 @@ static int run_cmd(const struct cmd *c, char *out, size_t outlen)
 	return 0;
 }
 
+/* One run's edges, printed at the end when every datagram has settled. */
+struct result {
+	bool ok;
+	double apply_cmd_us, remove_cmd_us, apply_effect_us, remove_effect_us;
+	uint32_t first, lost, back, settle_end;
+};
+
 struct plan {
 	struct cmd apply[MAX_CMDS], remove[MAX_CMDS];
 	int n_apply, n_remove;
@@ -335,6 +342,7 @@ int main(int argc, char **argv)
 	int runs = 20, interval_us = 100, hold_ms = 10, pause_ms = 20, timeout_ms = 2000;
 	double max_seconds = 120;
 	struct plan p = { .port = 0, .id = -1 };
+	struct result *res;
 	struct ncb_addr dst;
 	pthread_t txt, rxt;
 	int i, home, failed = 0;
@@ -422,13 +430,13 @@ int main(int argc, char **argv)
 		ncb_die("the stream does not reach the receiver");
 
 	srand((unsigned int)ncb_now_ns());
-	printf("run,ok,apply_cmd_us,apply_effect_us,remove_cmd_us,remove_effect_us,"
-	       "lost_before_fault,lost_after_recovery\n");
+	res = calloc((size_t)runs, sizeof(*res));
+	if (!res)
+		ncb_die("out of memory");
 	for (int run = 0; run < runs; run++) {
 		uint64_t t0, t1, t2, t3, deadline;
 		int64_t lost = -1, back = -1;
 		uint32_t scan, first, settle_end;
-		unsigned int pre = 0, post = 0;
 		bool ok = true;
 
 		ncb_sleep_ns((uint64_t)(pause_ms + (pause_ms ? rand() % pause_ms : 0)) * 1000000ull);
@@ -456,35 +464,51 @@ int main(int argc, char **argv)
 			ncb_sleep_ns(100000);
 		if (back < 0 || ts_of((uint32_t)back) < t2)
 			ok = false; /* never back, or traffic leaked through the fault */
+		res[run].apply_cmd_us = (double)(t1 - t0) / 1e3;
+		res[run].remove_cmd_us = (double)(t3 - t2) / 1e3;
 		if (!ok) {
 			dump_runs(run, lost < 0 ? "no loss seen" : back < 0 ? "traffic not back" : "leak", t0);
 			failed++;
-			printf("%d,0,%.1f,,%.1f,,,\n", run, (double)(t1 - t0) / 1e3,
-			       (double)(t3 - t2) / 1e3);
 			/* let a stuck fault go before the next run */
 			ncb_sleep_ns(50 * 1000000ull);
 			continue;
 		}
-		/* collateral: lost before the fault acted, and right after it went */
+		res[run].ok = true;
+		res[run].apply_effect_us = (double)(ts_of((uint32_t)lost) - t0) / 1e3;
+		res[run].remove_effect_us = ((double)ts_of((uint32_t)back) - (double)t2) / 1e3;
+		/* collateral: gaps before the fault acted and right after it went;
+		 * counted at the end, once every datagram has had time to arrive */
 		ncb_sleep_ns(SETTLE_NS + CONFIRM_NS);
 		while (first < (uint32_t)lost && ts_of(first) < t0)
 			first++;
-		pre = count_lost(first, (uint32_t)lost);
 		for (settle_end = (uint32_t)back;
 		     settle_end < __atomic_load_n(&st.sent, __ATOMIC_ACQUIRE) &&
 		     ts_of(settle_end) < ts_of((uint32_t)back) + SETTLE_NS;
 		     settle_end++)
 			;
-		post = count_lost((uint32_t)back, settle_end);
-		printf("%d,1,%.1f,%.1f,%.1f,%.1f,%u,%u\n", run, (double)(t1 - t0) / 1e3,
-		       (double)(ts_of((uint32_t)lost) - t0) / 1e3, (double)(t3 - t2) / 1e3,
-		       ((double)ts_of((uint32_t)back) - (double)t2) / 1e3, pre, post);
-		fflush(stdout);
+		res[run].first = first;
+		res[run].lost = (uint32_t)lost;
+		res[run].back = (uint32_t)back;
+		res[run].settle_end = settle_end;
 	}
 
+	ncb_sleep_ns(100 * 1000000ull); /* the last datagrams arrive */
 	__atomic_store_n(&st.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(txt, NULL);
 	pthread_join(rxt, NULL);
+	printf("run,ok,apply_cmd_us,apply_effect_us,remove_cmd_us,remove_effect_us,"
+	       "lost_before_fault,lost_after_recovery\n");
+	for (int run = 0; run < runs; run++) {
+		const struct result *r = &res[run];
+
+		if (!r->ok) {
+			printf("%d,0,%.1f,,%.1f,,,\n", run, r->apply_cmd_us, r->remove_cmd_us);
+			continue;
+		}
+		printf("%d,1,%.1f,%.1f,%.1f,%.1f,%u,%u\n", run, r->apply_cmd_us, r->apply_effect_us,
+		       r->remove_cmd_us, r->remove_effect_us, count_lost(r->first, r->lost),
+		       count_lost(r->back, r->settle_end));
+	}
 	{
 		uint32_t n = __atomic_load_n(&st.sent, __ATOMIC_ACQUIRE);
 		double *gap = malloc(n * sizeof(double));

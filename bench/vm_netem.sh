@@ -27,7 +27,7 @@ if [ -z "$build" ] || [ -z "$out" ]; then
 fi
 
 if [ "$mode" = quick ]; then
-	N_BASE=30 N_FIX=30 N_200=15 N_JIT=100 ROUNDS=3 TPUT_SECS=1
+	N_BASE=30 N_FIX=30 N_200=15 N_JIT=100 ROUNDS=2 TPUT_SECS=1
 else
 	N_BASE=100 N_FIX=200 N_200=60 N_JIT=400 ROUNDS=5 TPUT_SECS=5
 fi

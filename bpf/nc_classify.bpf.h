@@ -93,6 +93,13 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 	__u32 walk_flags = dir;
 	int ret;
 
+	/*
+	 * A class id we wrote at egress must not follow the packet into an
+	 * ingress hook (loopback, a veth peer): the IFB steering filter after
+	 * us would delay it a second time. Ingress steering sets it afresh.
+	 */
+	if (dir == NC_DIR_INGRESS && (skb->priority >> 16) == NC_STEER_MAJOR)
+		skb->priority = 0;
 	g = bpf_map_lookup_elem(&nc_global, &zero);
 	if (!g || (skb->mark & g->seen_mark))
 		return TC_ACT_UNSPEC;

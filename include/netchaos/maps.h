@@ -49,6 +49,10 @@ enum nc_port_kind {
 	NC_PORT_EITHER = 3, /* spec and post-check only: sport or dport */
 };
 
+/* Major of the netem class ids STEER writes into skb->priority (the agent's
+ * HTB trees are 4e43:). */
+#define NC_STEER_MAJOR 0x4e43
+
 /* Protocol bits of nc_rule.proto_mask; 0 means any protocol. */
 #define NC_PROTO_TCP	(1u << 0)
 #define NC_PROTO_UDP	(1u << 1)

@@ -211,15 +211,21 @@ t1=$(ms)
 new_pid=$(pid_of web)
 lat=-1
 for _ in $(seq 100); do
-	if [ "$(rule_json "$id" "'%d %s' % (r['containers'][0]['pid'], r['state'])")" = "$new_pid active" ]; then
+	# grep, not python: a cheap poll on a loaded machine
+	if chaosctl --json list | grep -Eq "\"netns\": ?\"/proc/$new_pid/ns/net\""; then
 		lat=$(($(ms) - t1))
 		break
 	fi
 	sleep 0.02
 done
 echo "# docker restart took $((t1 - t0)) ms; the rule was back in the new namespace $lat ms after it returned"
+evlat=$(grep "re-applied in container $P-web (pid $new_pid" "$AGENT_LOG" |
+	sed -n 's/.*, \([0-9.]*\) ms after Docker.*/\1/p' | tail -n 1)
+echo "# the agent re-applied the rule ${evlat:-?} ms after Docker's start event"
 check "restart: the container has a new pid ($old_pid -> $new_pid)" test "$old_pid" != "$new_pid"
-check "restart: re-applied within 2 s (${lat} ms)" within "$lat" 0 2000
+check "restart: re-applied within 2 s of Docker's start event (${evlat:-?} ms)" within "${evlat:-99999}" 0 2000
+check "restart: list shows it active in the new namespace within 2 s of the restart (${lat} ms)" within "$lat" 0 2000
+check "restart: the rule is active" test "$(rule_json "$id" "r['state'] + ' ' + r['containers'][0]['state']")" = "active active"
 check "restart: the rule acts in /proc/$new_pid/ns/net" \
 	test "$(rule_json "$id" "r['containers'][0]['netns']")" = "/proc/$new_pid/ns/net"
 check_blocked "restart: host -> web blocked again" from_host web
@@ -351,7 +357,7 @@ else
 fi
 
 # Docker hanging: other clients are served while an add waits on it
-python3 - "$WORK/docker-hang.sock" 8 <<'EOF' &
+python3 - "$WORK/docker-hang.sock" 60 <<'EOF' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1]); s.listen(16)

@@ -371,19 +371,47 @@ static int table_remove(struct nc_faults *f, const struct fake_fault *ft)
 	return nc_rule_table_remove(f->table, ft->slot);
 }
 
-int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
+/*
+ * A copy of agent/faults.c's effective_spec() (static there): the direction
+ * a spec that gives none gets. BPF faults act both ways; netem faults act
+ * once per round trip, on the packets heading to the target's ports, or on
+ * what the namespace sends when there are no ports. Keep in step.
+ */
+static void effective_spec(const struct nc_rule_spec *in, struct nc_rule_spec *out)
+{
+	*out = *in;
+	if (out->dir_mask)
+		return;
+	if (!nc_spec_is_netem(out)) {
+		out->dir_mask = NC_DIR_BOTH;
+		return;
+	}
+	if (!out->n_ports) {
+		out->dir_mask = NC_DIR_EGRESS;
+		return;
+	}
+	out->dir_mask = NC_DIR_BOTH;
+	for (size_t i = 0; i < out->n_ports; i++)
+		if (out->ports[i].kind == NC_PORT_EITHER)
+			out->ports[i].kind = NC_PORT_DST;
+}
+
+int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *req,
 		  struct nc_fault_info *info, char *err, size_t errlen)
 {
 	size_t entries, before = maps.n_entries;
+	struct nc_rule_spec eff;
+	const struct nc_rule_spec *spec = &eff;
 	struct fake_fault *ft;
 	struct nc_rule rule;
 	uint32_t scope, slot;
 	int ret;
 
 	f->added = false;
-	ret = nc_spec_validate(spec, err, errlen);
+	ret = nc_spec_validate(req, err, errlen);
 	if (ret)
 		return ret;
+	effective_spec(req, &eff);
 	if (f->count >= FZ_MAX_RULES) {
 		snprintf(err, errlen, "too many rules: the agent allows %u at once", FZ_MAX_RULES);
 		return -ENOSPC;
@@ -432,6 +460,10 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *spec,
 	fz_assert(!ret, "a validated spec has no rule: %d", ret);
 	fz_assert(rule.n_ports == spec->n_ports && rule.dir_mask == spec->dir_mask,
 		  "rule does not carry the spec's post-checks");
+	if (rule.action == NC_ACT_STEER)
+		rule.classid = 0x10000u | (f->next_id & 0xffffu); /* netem class of the rule */
+	if (spec->force)
+		rule.flags |= NC_RF_FORCE;
 	rule.id = f->next_id;
 	rule.expires_ns = fake_now_ns + spec->duration_ms * 1000000ull;
 	for (size_t i = 0; i < spec->n_ifaces; i++)
@@ -626,6 +658,20 @@ static bool cidr_eq(const struct nc_cidr *a, const struct nc_cidr *b)
 	return a->family == b->family && a->prefixlen == b->prefixlen && !memcmp(a->addr, b->addr, n);
 }
 
+/* Field by field: the struct has padding. */
+static bool netem_eq(const struct nc_netem_params *a, const struct nc_netem_params *b)
+{
+	return a->latency_ns == b->latency_ns && a->jitter_ns == b->jitter_ns &&
+	       a->latency_corr == b->latency_corr && a->dist == b->dist && a->loss == b->loss &&
+	       a->loss_corr == b->loss_corr && a->loss_model.model == b->loss_model.model &&
+	       !memcmp(a->loss_model.p, b->loss_model.p, sizeof(a->loss_model.p)) &&
+	       a->duplicate == b->duplicate && a->dup_corr == b->dup_corr &&
+	       a->reorder == b->reorder && a->reorder_corr == b->reorder_corr && a->gap == b->gap &&
+	       a->corrupt == b->corrupt && a->corrupt_corr == b->corrupt_corr &&
+	       a->rate_bps == b->rate_bps && a->packet_overhead == b->packet_overhead &&
+	       a->limit == b->limit && a->ecn == b->ecn;
+}
+
 /* The rule object of a reply must say what was applied. */
 static void check_rule_echo(json_object *obj, const struct nc_rule_spec *want)
 {
@@ -639,6 +685,7 @@ static void check_rule_echo(json_object *obj, const struct nc_rule_spec *want)
 	if (want->kind == NC_FAULT_LOSS || want->kind == NC_FAULT_CORRUPT)
 		fz_assert(got->prob == want->prob, "prob %u echoed as %u", want->prob, got->prob);
 	fz_assert(got->payload == want->payload, "payload echoed wrong");
+	fz_assert(netem_eq(&got->netem, &want->netem), "netem parameters echoed wrong");
 	fz_assert(got->duration_ms == want->duration_ms, "duration %llu echoed as %llu",
 		  (unsigned long long)want->duration_ms, (unsigned long long)got->duration_ms);
 	fz_assert(got->dir_mask == want->dir_mask && got->proto_mask == want->proto_mask,
@@ -704,6 +751,8 @@ static json_object *check_reply(json_object *reply)
 	line = nc_msg_serialize(reply, &len);
 	fz_assert(line && len >= 1 && line[len - 1] == '\n', "reply does not serialize");
 	fz_assert(!memchr(line, '\n', len - 1), "reply spans several lines");
+	if (getenv("NC_FUZZ_VERBOSE")) /* for curating the corpus */
+		fprintf(stderr, "reply: %.*s\n", (int)len - 1, line);
 	ret = nc_reply_parse(line, len - 1, &back, err, sizeof(err));
 	if (ret && json_object_object_get_ex(reply, "error", &text) &&
 	    utf8_cut_at_end(json_object_get_string(text)))

@@ -12,7 +12,7 @@ run() { # name, command...
 	local name=$1 rc
 	shift
 	local t0=$SECONDS
-	"$@" 2>&1 | sed -E "s/^(not ok|ok)( [0-9]+)?( - )?/\1 - vm:$name: /"
+	"$@" 2>&1 | sed -u -E "s/^(not ok|ok)( [0-9]+)?( - )?/\1 - vm:$name: /"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" = 0 ] || { echo "not ok - vm:$name exited with status $rc"; status=1; }
 	echo "# vm:$name took $((SECONDS - t0)) s"
