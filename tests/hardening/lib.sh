@@ -119,9 +119,9 @@ leftovers() { # NS
 	done
 }
 
-# udp_received PORT COUNT: datagrams from A that reach B's sink on PORT.
+# udp_received PORT COUNT [GAP_US]: datagrams from A that reach B's sink on PORT.
 udp_received() {
-	local port=$1 count=$2 out=$WORK/sink-$1-$RANDOM sink
+	local port=$1 count=$2 gap=${3:-200} out=$WORK/sink-$1-$RANDOM sink
 	in_ns "$NS_B" $TRAFFIC udp-sink --bind 0.0.0.0 --port "$port" --seconds 15 \
 		--expect "$count" --ready "$out.ready" --stop-file "$out.stop" >"$out" &
 	sink=$!
@@ -130,7 +130,7 @@ udp_received() {
 		sleep 0.05
 	done
 	in_ns "$NS_A" $TRAFFIC udp-send --to "$B4" --port "$port" --count "$count" \
-		--gap-us 200 >/dev/null || true
+		--gap-us "$gap" >/dev/null || true
 	sleep 0.3
 	touch "$out.stop"
 	wait "$sink" || true

@@ -114,24 +114,43 @@ check "control plane: abort removed 100 rules in ${t_abort} ms ($n left)" test "
 left=$(leftovers "$NS_A")
 check "control plane: nothing left in the namespace after abort${left:+: $left}" test -z "$left"
 
-# --- a client that writes requests and never reads its replies
-# 30 rules make each list reply about 15 kB: unread replies pile up fast if
-# nothing bounds them. The flood stops by itself at +256 MB.
-add_rules 30 || true
-out=$($CP flood --socket "$SOCK" --pid "$AGENT_PID" --cmd list --seconds 4 --max-growth-mb 256)
-growth=$(jget "$out" "['rss_growth_mb']")
-echo "# a client writing list requests for 4 s (30 rules) and never reading: $out"
-check "control plane: a client that never reads cannot grow the agent by more than 64 MB (grew ${growth} MB)" \
-	python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 64 else 1)" "$growth"
-check "control plane: agent up after the flood" agent_up
-ctl clear --all >/dev/null || true
-
-# --- the held connections were served all along; the stalled one timed out
+# --- the held connections were served all along
 touch "$WORK/hold.stop"
 wait "$HOLDER" || true
 out=$(cat "$WORK/hold.json")
 check "control plane: the 300 held connections stayed open ($out)" \
 	test "$(jget "$out" "['open_at_end']")" = 300
+
+# --- a client that pipelines requests and never reads its replies must
+# neither stall the others nor the heartbeat (a stall past --deadman, 2 s,
+# turns every fault off), nor grow the agent without bound. With 100 rules
+# each list reply is ~20 kB. The flood stops by itself at +256 MB.
+check "control plane: 100 rules added for the flood" add_rules 100
+bg $CP flood --socket "$SOCK" --pid "$AGENT_PID" --cmd list --seconds 6 \
+	--max-growth-mb 256 >"$WORK/flood.json"
+FLOODER=${PIDS[-1]}
+sleep 1
+( timed t ctl ping || true; echo "$t" >"$WORK/flood-ping" ) &
+PIDS+=($!)
+# One datagram every 20 ms for 4 s, all to a dropped port.
+n=$(udp_received 20000 200 20000)
+check "control plane: faults stay in force during the flood (received $n of 200 dropped datagrams)" \
+	test "$n" = 0
+wait "${PIDS[-1]}" || true
+t_ping=$(cat "$WORK/flood-ping" 2>/dev/null || echo 99999)
+echo "# ping while a client floods list requests without reading: ${t_ping} ms"
+check "control plane: a client that never reads does not stall others (ping ${t_ping} ms)" \
+	test "$t_ping" -lt "$FAST_MS"
+wait "$FLOODER" || true
+out=$(cat "$WORK/flood.json")
+growth=$(jget "$out" "['rss_growth_mb']")
+echo "# a client writing list requests (100 rules) for 6 s and never reading: $out"
+check "control plane: a client that never reads cannot grow the agent by 64 MB (grew ${growth} MB)" \
+	python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 64 else 1)" "$growth"
+check "control plane: agent up after the flood" agent_up
+ctl abort >/dev/null || true
+
+# --- the stalled half request was closed by the idle timeout
 while [ $((SECONDS - stall_start)) -lt 12 ]; do sleep 0.5; done
 touch "$WORK/stall.stop"
 for _ in $(seq 100); do [ -s "$WORK/stall.json" ] && break; sleep 0.1; done
