@@ -74,8 +74,10 @@ stop_agent() {
 
 chaosctl() { "$BUILD/chaosctl" --socket "$SOCK" "$@"; }
 
-# Start a background process whose pid is cleaned up at exit.
-bg() { "$@" & BG_PIDS+=($!); }
+# Start a background program (not a shell function: its pid must be the
+# program's own) that cleanup kills; its output goes nowhere, so a straggler
+# can never hold the test runner's pipe open.
+bg() { "$@" </dev/null >/dev/null 2>&1 & BG_PIDS+=($!); }
 
 # tcp_ok NS ADDR PORT: a TCP connection with an echo gets through.
 tcp_ok() { in_ns "$1" $TRAFFIC tcp-probe --to "$2" --port "$3" --timeout "${4:-1}" >/dev/null; }
@@ -83,7 +85,7 @@ tcp_ok() { in_ns "$1" $TRAFFIC tcp-probe --to "$2" --port "$3" --timeout "${4:-1
 # Echo servers on every namespace address, for the test's lifetime.
 start_echo() { # NS ADDR PORT
 	local ready=$WORK/ready-$1-$3-$(echo "$2" | tr ':.' '__')
-	bg in_ns "$1" $TRAFFIC tcp-echo --bind "$2" --port "$3" --seconds 600 --ready "$ready"
+	bg ip netns exec "$1" $TRAFFIC tcp-echo --bind "$2" --port "$3" --seconds 300 --ready "$ready"
 	for _ in $(seq 100); do [ -e "$ready" ] && return 0; sleep 0.05; done
 	return 1
 }

@@ -60,7 +60,7 @@ check "clear: no ifb left" test -z "$(in_ns "$NS_B" ip link show type ifb)"
 
 # --- loopback: a real server and its own client (redis), +200 ms not +400
 if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
-	bg in_ns "$NS_A" redis-server --port 7400 --bind 127.0.0.1 --save '' --appendonly no \
+	bg ip netns exec "$NS_A" redis-server --port 7400 --bind 127.0.0.1 --save '' --appendonly no \
 		--daemonize no --logfile /dev/null
 	for _ in $(seq 50); do in_ns "$NS_A" redis-cli -p 7400 ping >/dev/null 2>&1 && break; sleep 0.1; done
 	chaosctl delay --netns "$NS_A" --port 7400 200ms >/dev/null
@@ -129,7 +129,7 @@ chaosctl clear --all >/dev/null
 
 # --- rate 1 mbit: within 10 %
 if command -v iperf3 >/dev/null; then
-	bg in_ns "$NS_B" iperf3 -s -p 7600 -1
+	bg ip netns exec "$NS_B" iperf3 -s -p 7600 -1
 	sleep 0.5
 	chaosctl rate --netns "$NS_A" --port 7600 1mbit >/dev/null
 	out=$(in_ns "$NS_A" iperf3 -c "$B4" -p 7600 -t 5 -J 2>/dev/null)
