@@ -756,7 +756,8 @@ static int events_start(struct nc_containers *cs)
 	req = nc_docker_req_new(&cs->dock, NULL, cs);
 	if (!req)
 		return -ENOMEM;
-	if (!cs->since_ns)
+	/* a fresh start follows from now; a reconnect from the last event seen */
+	if (!cs->since_ns || !any_live(cs))
 		cs->since_ns = wall_ns();
 	ret = nc_docker_req_events(req, NULL, 0, cs->since_ns, on_docker_event);
 	if (ret) {
@@ -1130,7 +1131,7 @@ static void add_finish(struct job *j)
 		goto fail;
 	}
 	for (size_t i = 0; i < r->n; i++)
-		pr_info("rule %u: %s %s in container %s (%.12s, %s)", r->id,
+		pr_info("rule %u: %s %s: applied in container %s (%.12s, %s)", r->id,
 			nc_fault_kind_name(r->spec.kind), desc, r->m[i].name, r->m[i].id,
 			r->m[i].netns[0] ? r->m[i].netns : "host");
 	obj = rule_json(cs, r);
@@ -1443,6 +1444,14 @@ int nc_containers_clear(struct nc_containers *cs, uint32_t id)
 size_t nc_containers_clear_all(struct nc_containers *cs, uint32_t *ids, size_t max)
 {
 	size_t n = 0;
+	struct job *j, *next;
+
+	/* adds still resolving would land after "everything" was cleared */
+	for (j = cs->jobs; j; j = next) {
+		next = j->next;
+		if (j->kind == JOB_ADD)
+			job_reply(j, error_reply("cancelled: every rule was cleared while the containers were being resolved"));
+	}
 
 	while (cs->rules) {
 		struct crule *r = cs->rules;

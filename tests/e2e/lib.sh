@@ -100,7 +100,27 @@ leftovers() { # NS
 	done
 }
 
-bpf_leftovers() { bpftool prog show 2>/dev/null | grep -E 'nc_tc_(egress|ingress)'; }
+# Ids of the BPF programs attached in a namespace (other agents on this host,
+# e.g. a concurrent test's, have their own and must not confuse the check).
+attached_prog_ids() { # NS
+	local l
+	for l in $(in_ns "$1" ls /sys/class/net); do
+		in_ns "$1" tc filter show dev "$l" ingress 2>/dev/null
+		in_ns "$1" tc filter show dev "$l" egress 2>/dev/null
+	done | grep -oE ' id [0-9]+' | awk '{print $2}' | sort -u
+}
+# Which of these program ids still exist in the kernel (freeing is deferred
+# by RCU: allow it a second).
+bpf_leftovers() {
+	local id i
+	for id in "$@"; do
+		for i in $(seq 10); do
+			bpftool prog show id "$id" >/dev/null 2>&1 || continue 2
+			sleep 0.1
+		done
+		echo "prog $id"
+	done
+}
 
 cleanup() {
 	stop_agent

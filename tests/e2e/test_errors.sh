@@ -10,7 +10,7 @@ expect_error() {
 	local desc=$1 pat=$2 out rc
 	shift 2
 	out=$(chaosctl "$@" 2>&1); rc=$?
-	if [ "$rc" != 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -qiE "$pat" <<<"$out"; then
+	if [ "$rc" != 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -qiE -e "$pat" <<<"$out"; then
 		ok "$desc"
 	else
 		not_ok "$desc (exit $rc: $out)"

@@ -63,13 +63,16 @@ in_ns "$NS_B" tc qdisc del dev vba-$SUFFIX clsact
 chaosctl drop --netns "$NS_A" --dport 7000 --for 10m >/dev/null
 chaosctl loss --netns "$NS_B" 10% --for 10m >/dev/null
 chaosctl partition --netns "$NS_C" --ip "$A_C4" --for 10m >/dev/null
+progs=$(for ns in "$NS_A" "$NS_B" "$NS_C"; do attached_prog_ids "$ns"; done)
+check "shutdown: programs were attached before" test -n "$progs"
 stop_agent
 check "shutdown: traffic restored at once" tcp_ok "$NS_A" "$B4" 7000
 for ns in "$NS_A" "$NS_B" "$NS_C"; do
 	left=$(leftovers "$ns")
 	check "shutdown: nothing left in ${ns%%-*}${left:+: $left}" test -z "$left"
 done
-left=$(bpf_leftovers)
+# shellcheck disable=SC2086
+left=$(bpf_leftovers $progs)
 check "shutdown: no netchaos BPF program left in the kernel${left:+: $left}" test -z "$left"
 left=$(ls /sys/fs/bpf 2>/dev/null | grep -i netchaos)
 check "shutdown: nothing pinned${left:+: $left}" test -z "$left"
