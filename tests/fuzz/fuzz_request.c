@@ -8,7 +8,10 @@
  * (nc_spec_validate, limits, nc_rule_table_count_entries, nc_rule_from_spec,
  * nc_rule_table_insert/remove) but write the maps through an in-memory
  * nc_map_ops instead of BPF maps, and resolve interfaces and namespaces by
- * name instead of asking the kernel.
+ * name instead of asking the kernel (names starting with "missing" do not
+ * exist). Whatever else needs the kernel or Docker answers from fixed facts:
+ * container rules are refused as with Docker away, netem is unavailable,
+ * doctor reports one check. faults.c's effective_spec() is copied here.
  *
  * Besides memory errors and undefined behaviour (ASan, UBSan), a crash is
  * any broken promise the rest of the system relies on:
@@ -43,7 +46,11 @@
 #define FZ_MAX_RULES	  1000 /* netchaosd's default --max-rules */
 #define FZ_INJECT_MAX	  8192 /* larger inserts/removes: no failure injected (speed) */
 /* Harness helpers: not coverage the fuzzer should chase, and hot. */
+#ifdef __clang__
 #define FZ_HELPER	  __attribute__((no_sanitize("coverage")))
+#else
+#define FZ_HELPER
+#endif
 #define FZ_INJECTED	  (-EIO)
 #define KEY_DATA_OFF	  offsetof(struct nc_match_key, scope)
 #define KEY_FULL_BITS	  ((uint32_t)((sizeof(struct nc_match_key) - KEY_DATA_OFF) * 8))
@@ -112,6 +119,8 @@ static uint64_t scope_hash(uint32_t scope, uint32_t patterns)
 
 	return patterns ? hash_bytes(h, &patterns, sizeof(patterns)) : 0;
 }
+
+_Static_assert(sizeof(struct nc_match_key) % sizeof(uint32_t) == 0, "key_cmp compares words");
 
 /* By hand: libFuzzer hooks every memcmp(), which made tsearch the hot spot. */
 FZ_HELPER static int key_cmp(const void *a, const void *b)
@@ -809,7 +818,8 @@ static void one_request(const char *buf, size_t len)
 	json_object *back, *val, *rules;
 	char err[256];
 
-	/* Requests also parse as requests when they parse as messages with "cmd". */
+	/* The strict request parser, which proto_json.h recommends for the
+	 * agent (server.c uses nc_msg_parse): it must hold up too. */
 	if (!nc_request_parse(buf, len, &back, err, sizeof(err)))
 		json_object_put(back);
 

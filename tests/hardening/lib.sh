@@ -1,4 +1,7 @@
+# shellcheck shell=bash disable=SC2034,SC2086
 # SPDX-License-Identifier: GPL-2.0-only
+# (SC2034: variables for the sourcing scripts; SC2086: $TRAFFIC is a command
+# with its arguments.)
 # Shared by tests/hardening/test_*.sh: TAP helpers, a namespace pair joined
 # by a veth, an agent started from a given build (under a given wrapper), the
 # fault scenario both sanitizer and valgrind runs go through, and cleanup that
@@ -17,7 +20,7 @@ A4=198.18.77.1 B4=198.18.77.2 A6=2001:db8:77::1 B6=2001:db8:77::2
 WORK=$(mktemp -d /tmp/netchaos-hardening.XXXXXX)
 chmod 0755 "$WORK" # an unprivileged peer must reach sockets in it
 SOCK=$WORK/netchaosd.sock
-AGENT_PID= AGENT_LOG=$WORK/agent.log AGENT_STATUS=
+AGENT_PID='' AGENT_LOG=$WORK/agent.log AGENT_STATUS=
 CTL=$BUILD/chaosctl
 PIDS=()
 T_PASS=0 T_FAIL=0

@@ -23,7 +23,8 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:dete
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 run_bin() { # tier binary
-	local name="asan/$1/$(basename "$2")" log=$WORK/run.log rc=0 start=$SECONDS n_ok n_bad
+	local name log=$WORK/run.log rc=0 start=$SECONDS n_ok n_bad
+	name="asan/$1/$(basename "$2")"
 	if [ ! -x "$2" ]; then
 		not_ok "$name: not built"
 		return

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2086,SC2154 # $CP is a command; timed() sets its variables
 # SPDX-License-Identifier: GPL-2.0-only
 # The control socket under abuse, against a real agent ($NC_BUILD/netchaosd):
 # 300 connections held open while chaosctl still answers fast; a client

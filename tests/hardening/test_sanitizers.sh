@@ -37,9 +37,7 @@ start=$SECONDS
 stop_agent 30
 check "sanitizers: agent exits 0 on SIGTERM (status $AGENT_STATUS, $((SECONDS - start)) s)" \
 	test "$AGENT_STATUS" = 0
-grep -q 'removed 2 rule' "$AGENT_LOG" &&
-	ok "sanitizers: shutdown removed the 2 rules left" ||
-	not_ok "sanitizers: shutdown removed the 2 rules left"
+check "sanitizers: shutdown removed the 2 rules left" grep -q 'removed 2 rule' "$AGENT_LOG"
 left="$(leftovers "$NS_A")$(leftovers "$NS_B")"
 check "sanitizers: nothing left in the namespaces${left:+: $left}" test -z "$left"
 
