@@ -62,6 +62,8 @@ struct member {
 	char *sig;		      /* what the member rules were built from */
 	struct nc_counters carried;   /* of member rules already removed */
 	char error[512];
+	char plan_ifaces[NC_FAULT_IFACES_STR]; /* dry run: where it would attach */
+	size_t plan_entries;
 };
 
 struct crule {
@@ -478,6 +480,11 @@ static int member_apply(struct nc_containers *cs, struct crule *r, struct member
 			snprintf(err, errlen, "container %s: %s", m->name, why);
 			break;
 		}
+		if (dry_run) {
+			if (!done)
+				snprintf(m->plan_ifaces, sizeof(m->plan_ifaces), "%s", info.interfaces);
+			m->plan_entries += info.entries;
+		}
 		ids[done] = info.id;
 	}
 	if (ret || dry_run) {
@@ -589,6 +596,19 @@ static json_object *rule_json(struct nc_containers *cs, const struct crule *r)
 		info.counters.affected += m->carried.affected;
 		active += m->state == M_ACTIVE;
 		stopped += m->state == M_STOPPED;
+		if (m->plan_ifaces[0]) { /* a dry run's plan */
+			char plan[NC_FAULT_IFACES_STR], *tok, *save = NULL;
+
+			info.entries += m->plan_entries;
+			snprintf(plan, sizeof(plan), "%s", m->plan_ifaces);
+			for (tok = strtok_r(plan, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
+				if (off < sizeof(info.interfaces))
+					off += (size_t)snprintf(info.interfaces + off,
+								sizeof(info.interfaces) - off,
+								"%s%s:%s", off ? "," : "", m->name,
+								tok);
+		}
 		for (size_t k = 0; k < m->n_faults; k++) {
 			struct nc_fault_info fi;
 			char *tok, *save = NULL;
@@ -1331,8 +1351,9 @@ static void container_update(struct nc_containers *cs, struct item *it, int64_t 
 				if (event_ns > 0)
 					snprintf(after, sizeof(after), ", %.1f ms after Docker's event",
 						 (double)(wall_ns() - event_ns) / 1e6);
-				pr_info("rule %u: re-applied in container %s (pid %d, %s%s)", r->id,
-					m->name, (int)m->pid, m->netns[0] ? m->netns : "host", after);
+				pr_info("rule %u: %s in container %s (pid %d, %s%s)", r->id,
+					old ? "re-applied" : "applied", m->name, (int)m->pid,
+					m->netns[0] ? m->netns : "host", after);
 			}
 			changed = true;
 		}
@@ -1444,13 +1465,28 @@ int nc_containers_clear(struct nc_containers *cs, uint32_t id)
 size_t nc_containers_clear_all(struct nc_containers *cs, uint32_t *ids, size_t max)
 {
 	size_t n = 0;
-	struct job *j, *next;
+	struct job *adds = NULL, **pos = &cs->jobs;
 
-	/* adds still resolving would land after "everything" was cleared */
-	for (j = cs->jobs; j; j = next) {
-		next = j->next;
-		if (j->kind == JOB_ADD)
-			job_reply(j, error_reply("cancelled: every rule was cleared while the containers were being resolved"));
+	/* Adds still resolving would land after "everything" was cleared.
+	 * Detached first: a reply lets the server read that client's next
+	 * request, which may change the job list under us. */
+	while (*pos) {
+		struct job *j = *pos;
+
+		if (j->kind == JOB_ADD) {
+			*pos = j->next;
+			j->next = adds;
+			adds = j;
+		} else {
+			pos = &j->next;
+		}
+	}
+	while (adds) {
+		struct job *j = adds;
+
+		adds = j->next;
+		j->next = NULL;
+		job_reply(j, error_reply("cancelled: every rule was cleared while the containers were being resolved"));
 	}
 
 	while (cs->rules) {
@@ -1488,6 +1524,7 @@ void nc_containers_tick(struct nc_containers *cs)
 		else if (r->ended && now - r->ended_ns > NC_CONTAINERS_ENDED_KEEP_MS * 1000000ull)
 			rule_end(cs, r, r->reason, false);
 	}
+rescan:
 	for (j = cs->jobs; j; j = jnext) {
 		jnext = j->next;
 		if (now < j->deadline_ns)
@@ -1502,7 +1539,9 @@ void nc_containers_tick(struct nc_containers *cs)
 			item_finish(j->items[i], -ETIMEDOUT, err);
 		}
 		j->again = false;
-		job_step(j); /* frees j; jnext is untouched by it */
+		/* frees j, and its reply may let a client change the job list */
+		job_step(j);
+		goto rescan;
 	}
 	if (any_live(cs)) {
 		if (!cs->ev.req && now >= cs->ev_retry_ns)

@@ -132,6 +132,16 @@ static int client_queue(struct client *c, json_object *reply)
 	return 0;
 }
 
+/* Replies queued for a client beyond this: stop reading its requests until
+ * it reads, so a client that never reads can neither grow the agent nor
+ * keep it busy. */
+#define CLIENT_OUT_MAX (256 * 1024)
+
+static bool client_throttled(const struct client *c)
+{
+	return c->out_len - c->out_off > CLIENT_OUT_MAX;
+}
+
 static int client_flush(struct client *c)
 {
 	while (c->out_off < c->out_len) {
@@ -141,7 +151,8 @@ static int client_flush(struct client *c)
 		if (n < 0) {
 			if (errno == EAGAIN)
 				return c->deferred ? 0 :
-					nc_loop_mod(c->srv->epfd, &c->watch, EPOLLIN | EPOLLOUT);
+					nc_loop_mod(c->srv->epfd, &c->watch,
+						    client_throttled(c) ? EPOLLOUT : EPOLLIN | EPOLLOUT);
 			return -errno;
 		}
 		c->out_off += (size_t)n;
@@ -151,7 +162,11 @@ static int client_flush(struct client *c)
 	c->out_len = c->out_off = 0;
 	if (c->deferred)
 		return 0;
-	return c->closing ? -ECONNRESET : nc_loop_mod(c->srv->epfd, &c->watch, EPOLLIN);
+	if (c->closing)
+		return -ECONNRESET;
+	/* Requests held back while throttled: EPOLLOUT fires at once for them. */
+	return nc_loop_mod(c->srv->epfd, &c->watch,
+			   memchr(c->in, '\n', c->in_len) ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
 static void client_request(struct client *c, const char *buf, size_t len)
@@ -193,6 +208,8 @@ static void client_consume(struct client *c, bool eof)
 
 		if (c->deferred)
 			break; /* later requests wait for the deferred reply */
+		if (client_throttled(c))
+			break; /* the rest waits until the client reads */
 		nl = memchr(c->in + start, '\n', c->in_len - start);
 		if (!nl)
 			break;
@@ -235,8 +252,10 @@ static void client_event(struct nc_watch *w, uint32_t events)
 	struct client *c = (struct client *)w;
 	bool eof = false;
 
+	if ((events & EPOLLOUT) && !client_throttled(c) && c->in_len)
+		client_consume(c, c->eof); /* requests held back while throttled */
 	if (events & EPOLLIN) {
-		while (!c->closing && c->in_len < NC_PROTO_MAX_MSG) {
+		while (!c->closing && c->in_len < NC_PROTO_MAX_MSG && !client_throttled(c)) {
 			ssize_t n = recv(w->fd, c->in + c->in_len, NC_PROTO_MAX_MSG - c->in_len,
 					 MSG_DONTWAIT);
 
