@@ -71,6 +71,7 @@ struct pkt_spec {
 };
 
 struct pkt {
+	uint8_t align[2]; /* NET_IP_ALIGN: puts the IP header on a 4-byte boundary */
 	uint8_t buf[PKT_MAX];
 	size_t len;
 	size_t l3_off, l4_off, payload_off, csum_off; /* csum_off 0: none */
