@@ -57,6 +57,23 @@ json_object *nc_rule_json(const struct nc_fault_info *info)
 	return obj;
 }
 
+/* A client's string quoted back in an error: printable ASCII only, short,
+ * so the reply stays valid UTF-8 whatever was sent. */
+static const char *quote_back(const char *in, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 4 < outlen; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	if (in[i]) {
+		out[i++] = '.';
+		out[i++] = '.';
+		out[i++] = '.';
+	}
+	out[i] = '\0';
+	return out;
+}
+
 static json_object *handle_ping(struct nc_agent *a, json_object *req, const struct nc_peer *peer)
 {
 	return nc_reply_ok();
@@ -199,8 +216,12 @@ static json_object *handle_clear(struct nc_agent *a, json_object *req, const str
 	{
 		(void)val;
 		if (strcmp(key, "v") && strcmp(key, "cmd") && strcmp(key, "id") &&
-		    strcmp(key, "all"))
-			return nc_reply_error("unknown field '%s' in clear", key);
+		    strcmp(key, "all")) {
+			char quoted[64];
+
+			return nc_reply_error("unknown field '%s' in clear",
+					      quote_back(key, quoted, sizeof(quoted)));
+		}
 	}
 	json_object_object_get_ex(req, "id", &id);
 	json_object_object_get_ex(req, "all", &all);
@@ -334,5 +355,9 @@ json_object *nc_handle_request(json_object *req, const struct nc_peer *peer, voi
 		}
 		return commands[i].handle(a, req, peer);
 	}
-	return nc_reply_error("unknown command '%s'", cmd);
+	{
+		char quoted[64];
+
+		return nc_reply_error("unknown command '%s'", quote_back(cmd, quoted, sizeof(quoted)));
+	}
 }

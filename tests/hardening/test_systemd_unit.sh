@@ -39,9 +39,9 @@ setpriv_caps() { echo "$*" | tr 'A-Z' 'a-z' | sed -e 's/cap_/+/g' -e 's/ \+/,/g'
 
 make_pair || { not_ok "systemd unit: namespace pair"; exit 1; }
 # Processes living in B: one root with every capability, one unprivileged.
-bg in_ns "$NS_B" sleep 300
+bg ip netns exec "$NS_B" sleep 120
 ROOT_PID=${PIDS[-1]}
-bg in_ns "$NS_B" setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 300
+bg ip netns exec "$NS_B" setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 120
 NOBODY_PID=${PIDS[-1]}
 sleep 0.3
 
