@@ -133,6 +133,7 @@ cleanup() {
 		echo "# agent log:"; tail -n 40 "$AGENT_LOG" | sed 's/^/#   /'
 	fi
 	rm -rf "$WORK"
+	[ "$T_FAIL" = 0 ] || exit 1
 }
 trap cleanup EXIT
 

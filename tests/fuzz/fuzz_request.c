@@ -717,41 +717,11 @@ static void check_rule_echo(json_object *obj, const struct nc_rule_spec *want)
 		  got->netns);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 :
-		     s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/* A known bug, tolerated on request only (NC_FUZZ_TOLERATE_UTF8_CUT=1) so a
- * long run can look past it: error text echoing user input is cut at a byte
- * count (nc_set_err, nc_reply_error), which can split a UTF-8 sequence. True
- * if s is valid UTF-8 but for an incomplete sequence at its very end. */
-static bool utf8_cut_at_end(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strlen(str), i = 0, len;
-
-	if (!getenv("NC_FUZZ_TOLERATE_UTF8_CUT"))
-		return false;
-	while (i < n && (len = utf8_seq(s + i, n - i)))
-		i += len;
-	return i < n && n - i < 4 && s[i] >= 0xc2;
-}
-
 /* One reply (consumed) as chaosctl gets it: one line, a valid reply. */
 static json_object *check_reply(json_object *reply)
 {
 	char err[512];
-	json_object *back = NULL, *text;
+	json_object *back = NULL;
 	size_t len;
 	char *line;
 	int ret;
@@ -763,12 +733,8 @@ static json_object *check_reply(json_object *reply)
 	if (getenv("NC_FUZZ_VERBOSE")) /* for curating the corpus */
 		fprintf(stderr, "reply: %.*s\n", (int)len - 1, line);
 	ret = nc_reply_parse(line, len - 1, &back, err, sizeof(err));
-	if (ret && json_object_object_get_ex(reply, "error", &text) &&
-	    utf8_cut_at_end(json_object_get_string(text)))
-		back = nc_reply_error("tolerated: UTF-8 cut");
-	else
-		fz_assert(!ret, "chaosctl cannot parse the agent's reply (%s): %.*s", err,
-			  (int)len - 1, line);
+	fz_assert(!ret, "chaosctl cannot parse the agent's reply (%s): %.*s", err, (int)len - 1,
+		  line);
 	json_object_put(reply);
 	free(line);
 	return back;

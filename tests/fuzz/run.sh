@@ -3,11 +3,11 @@
 # Run every libFuzzer target of tests/fuzz for SECONDS each (default 60) from
 # its seed corpus and print one TAP line per target:
 #   ok - fuzz_request: N execs in S s, no crash
-#   not ok - fuzz_request: crash, input saved in PATH
+#   not ok - fuzz_request: exit N after N execs, input saved in PATH
+# (with the report in "# " lines); the exit status is 1 if any failed.
 # New inputs go to a scratch copy of the corpus, never into the checkout
 # (FUZZ_KEEP=DIR keeps them in DIR/<target>). Binaries are (re)built into
 # BUILD_DIR/fuzz by `make fuzz-build`. Usage: tests/fuzz/run.sh [SECONDS] [BUILD_DIR]
-# NC_FUZZ_TOLERATE_UTF8_CUT=1 looks past one known bug (see fuzz_request.c).
 set -euo pipefail
 
 SECONDS_EACH=${1:-60}
@@ -18,6 +18,7 @@ FUZZ=$ROOT/tests/fuzz
 WORK=$(mktemp -d /tmp/netchaos-fuzz.XXXXXX)
 CRASHES=${FUZZ_CRASH_DIR:-$BUILD/fuzz/crashes}
 FUZZ_PID=
+FAILED=0
 
 cleanup() {
 	if [ -n "$FUZZ_PID" ]; then kill "$FUZZ_PID" 2>/dev/null || true; wait "$FUZZ_PID" 2>/dev/null || true; fi
@@ -30,6 +31,7 @@ fuzz_one() {
 	local name=$1 seeds=$2 bin=$BUILD/fuzz/$1 corpus log rc start execs secs crash
 	shift 2
 	if [ ! -x "$bin" ]; then
+		FAILED=$((FAILED + 1))
 		echo "not ok - $name: $bin missing (make fuzz-build)"
 		return 0
 	fi
@@ -53,6 +55,7 @@ fuzz_one() {
 		echo "ok - $name: ${execs:-?} execs in $secs s, no crash"
 		return 0
 	fi
+	FAILED=$((FAILED + 1))
 	echo "not ok - $name: exit $rc after ${execs:-?} execs, input saved in ${crash:-?}"
 	grep -E 'ERROR: |SUMMARY: |invariant|runtime error|^    #[0-9]+ ' "$log" | head -n 30 | sed 's/^/# /'
 }
@@ -66,3 +69,4 @@ fi
 echo "# fuzzing each target for ${SECONDS_EACH}s"
 fuzz_one fuzz_request "$FUZZ/corpus/request" -dict="$FUZZ/request.dict" -max_len=16384
 fuzz_one fuzz_http "$FUZZ/corpus/http" -max_len=32768
+[ "$FAILED" = 0 ]

@@ -30,11 +30,12 @@ run_bin() { # tier binary
 		return
 	fi
 	timeout 600 "$2" >"$log" 2>&1 || rc=$?
-	# "ok 3 - test_x" -> "ok - asan/unit/test_units: test_x"; the rest as comments
-	sed -E -e "s|^(not )?ok [0-9]+ - (.*)$|\\1ok - $name: \\2|" \
+	# "ok 3 - test_x" (or "ok - test_x") -> "ok - asan/unit/test_units: test_x";
+	# the rest as comments
+	sed -E -e "s|^(not )?ok( [0-9]+)? - (.*)$|\\1ok - $name: \\3|" \
 		-e '/^(not )?ok - /!s/^/# /' "$log" | grep -vE '^# 1\.\.[0-9]+$' || true
-	n_ok=$(grep -cE '^ok [0-9]+ ' "$log" || true)
-	n_bad=$(grep -cE '^not ok [0-9]+ ' "$log" || true)
+	n_ok=$(grep -cE '^ok( [0-9]+)? - ' "$log" || true)
+	n_bad=$(grep -cE '^not ok( [0-9]+)? - ' "$log" || true)
 	T_PASS=$((T_PASS + n_ok)) T_FAIL=$((T_FAIL + n_bad))
 	if [ "$rc" != 0 ] && [ "$n_bad" = 0 ]; then
 		not_ok "$name: exited with status $rc after $n_ok tests"
