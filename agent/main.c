@@ -66,7 +66,7 @@ static void usage(FILE *f)
 		"      --max-rules N        concurrent rules (default 1000)\n"
 		"      --max-duration DUR   longest rule duration accepted (default 24h)\n"
 		"      --deadman DUR        faults stop this long after the agent stops\n"
-		"                           answering its heartbeat (default 2s; 0 = off)\n"
+		"                           answering its heartbeat (default 1.5s; 0 = off)\n"
 		"      --seen-mark HEX      skb->mark bit marking packets already faulted\n"
 		"                           once on this host (default 0x20000000)\n"
 		"      --protect-port N     never fault port N (source or destination) unless\n"
@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 		.socket = NC_DEFAULT_SOCKET,
 		.max_rules = 1000,
 		.max_duration_ms = NC_MAX_DURATION_MS,
-		.deadman_ms = 2000,
+		.deadman_ms = 1500,
 		.seen_mark = 0x20000000,
 		.log_level = NC_LOG_INFO,
 	};

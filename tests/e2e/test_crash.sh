@@ -32,7 +32,7 @@ kill -KILL "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
 res=$(in_ns "$NS_A" $TRAFFIC tcp-wait --to "$B4" --port 7000 --seconds 8 --timeout 0.1)
 t=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1]).get('at', 1e12) - $t0, 3))" "$res")
 echo "# SIGKILL: tcp 7000 back ${t}s after the kill"
-check "SIGKILL: traffic back within 2 s (${t}s)" within "$t" 0 2.3
+check "SIGKILL: traffic back within 2 s (${t}s)" within "$t" 0 2.0
 res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 200)
 check "SIGKILL: udp loss stopped too" within "$(json_get "$res" '["unique"]')" 200 200
 left=$(leftovers "$NS_A")
