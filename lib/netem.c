@@ -25,41 +25,6 @@
 
 /* ---- numbers ---- */
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/*
- * "123" or "1.25" at the start of s: integer part (at least one digit) and an
- * optional '.' followed by at least one digit. Returns the characters used,
- * 0 when s does not start with a number, -ERANGE for too many digits.
- */
-static int parse_decimal(const char *s, uint64_t *ip, uint64_t *frac, unsigned int *fdigits)
-{
-	const char *p = s;
-	unsigned int n = 0;
-
-	*ip = *frac = 0;
-	*fdigits = 0;
-	if (!is_digit(*p))
-		return 0;
-	for (; is_digit(*p); p++) {
-		if (++n > 15)
-			return -ERANGE;
-		*ip = *ip * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p != '.')
-		return (int)(p - s);
-	if (!is_digit(p[1]))
-		return 0;
-	for (p++; is_digit(*p); p++) {
-		if (++*fdigits > 12)
-			return -ERANGE;
-		*frac = *frac * 10 + (uint64_t)(*p - '0');
-	}
-	return (int)(p - s);
-}
 
 static uint64_t pow10_u64(unsigned int n)
 {
@@ -148,7 +113,7 @@ int nc_netem_parse_rate(const char *s, uint64_t *bits_per_s, char *err, size_t e
 		nc_set_err(err, errlen, "empty rate (use e.g. 1mbit, 100kbit or 10mbps)");
 		return -EINVAL;
 	}
-	n = parse_decimal(s, &ip, &frac, &fd);
+	n = nc_parse_decimal(s, &ip, &frac, &fd);
 	if (n < 0) {
 		nc_set_err(err, errlen, "rate '%s' has too many digits", s);
 		return -EINVAL;
@@ -227,7 +192,7 @@ int nc_netem_parse_time(const char *s, uint64_t *ns, char *err, size_t errlen)
 		nc_set_err(err, errlen, "empty time (use e.g. 100ms, 1.5ms or 250us)");
 		return -EINVAL;
 	}
-	n = parse_decimal(s, &ip, &frac, &fd);
+	n = nc_parse_decimal(s, &ip, &frac, &fd);
 	if (n < 0) {
 		nc_set_err(err, errlen, "time '%s' has too many digits", s);
 		return -EINVAL;

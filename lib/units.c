@@ -29,7 +29,7 @@ static bool is_digit(char c)
  * digit), optional '.' with at least one digit. Returns the characters used,
  * 0 if s does not start with a number, -ERANGE if it has too many digits.
  */
-static int parse_decimal(const char *s, uint64_t *ip, uint64_t *frac, unsigned int *fdigits)
+int nc_parse_decimal(const char *s, uint64_t *ip, uint64_t *frac, unsigned int *fdigits)
 {
 	const char *p = s;
 	unsigned int n = 0;
@@ -44,7 +44,7 @@ static int parse_decimal(const char *s, uint64_t *ip, uint64_t *frac, unsigned i
 		*ip = *ip * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p != '.')
-		return p - s;
+		return (int)(p - s);
 	if (!is_digit(p[1]))
 		return 0;
 	for (p++; is_digit(*p); p++) {
@@ -52,7 +52,7 @@ static int parse_decimal(const char *s, uint64_t *ip, uint64_t *frac, unsigned i
 			return -ERANGE;
 		*frac = *frac * 10 + (uint64_t)(*p - '0');
 	}
-	return p - s;
+	return (int)(p - s);
 }
 
 static uint64_t pow10_u64(unsigned int n)
@@ -95,7 +95,7 @@ int nc_parse_duration_ms_err(const char *s, uint64_t *ms, char *err, size_t errl
 		size_t ulen, u;
 		int n;
 
-		n = parse_decimal(p, &ip, &frac, &fd);
+		n = nc_parse_decimal(p, &ip, &frac, &fd);
 		if (n < 0) {
 			nc_set_err(err, errlen, "duration '%s' has too many digits", s);
 			return -EINVAL;
@@ -223,7 +223,7 @@ int nc_parse_percent_err(const char *s, uint32_t *prob, char *err, size_t errlen
 		nc_set_err(err, errlen, "empty percentage (use e.g. 30%% or 0.1%%)");
 		return -EINVAL;
 	}
-	n = parse_decimal(s, &ip, &frac, &fd);
+	n = nc_parse_decimal(s, &ip, &frac, &fd);
 	if (n < 0) {
 		nc_set_err(err, errlen, "percentage '%s' has too many digits", s);
 		return -EINVAL;
@@ -266,7 +266,7 @@ void nc_format_percent_number(uint32_t prob, char *buf, size_t len)
 		uint32_t back;
 
 		snprintf(tmp, sizeof(tmp), "%.*f", prec, p);
-		if (parse_decimal(tmp, &ip, &frac, &fd) <= 0)
+		if (nc_parse_decimal(tmp, &ip, &frac, &fd) <= 0)
 			continue;
 		if (!nc_percent_to_prob(decimal_value(ip, frac, fd), &back) && back == prob)
 			break;

@@ -9,6 +9,10 @@
 
 #include "netchaos/proto.h"
 
+/* A decimal "123" or "1.25" at the start of s: integer part, fraction and its
+ * digit count. Returns the characters used, 0 if s does not start with a
+ * number, -ERANGE for too many digits. */
+int nc_parse_decimal(const char *s, uint64_t *ip, uint64_t *frac, unsigned int *fdigits);
 /* "500ms", "30s", "2m", "1h", "1.5s"; a bare number is rejected. */
 int nc_parse_duration_ms(const char *s, uint64_t *ms);
 /* "30%", "30", "0.1%": 0..100 scaled to 0..UINT32_MAX. */
