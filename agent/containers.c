@@ -1462,6 +1462,106 @@ int nc_containers_clear(struct nc_containers *cs, uint32_t id)
 	return 0;
 }
 
+/* The kernel rules of r's members get req; back to old on failure. */
+static int rule_change_members(struct nc_containers *cs, struct crule *r,
+			       const struct nc_change_req *req, const struct nc_change_req *old,
+			       char *err, size_t errlen)
+{
+	struct nc_fault_info info;
+	struct { uint32_t fault; size_t member; } *todo;
+	size_t n = 0, done;
+	char why[400];
+	int ret = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += r->m[i].n_faults;
+	todo = calloc(n ? n : 1, sizeof(*todo));
+	if (!todo)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		for (size_t k = 0; k < r->m[i].n_faults; k++) {
+			todo[n].fault = r->m[i].faults[k];
+			todo[n++].member = i;
+		}
+	}
+	for (done = 0; done < n; done++) {
+		ret = nc_faults_change(cs->faults, todo[done].fault, req, &info, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "container %s: %s", r->m[todo[done].member].name, why);
+			break;
+		}
+	}
+	while (ret && !req->dry_run && done-- > 0)
+		if (nc_faults_change(cs->faults, todo[done].fault, old, &info, why, sizeof(why)))
+			pr_warn("rule %u: cannot restore container %s: %s", r->id,
+				r->m[todo[done].member].name, why);
+	free(todo);
+	return ret;
+}
+
+int nc_containers_change(struct nc_containers *cs, const struct nc_change_req *req,
+			 json_object **rule, char *err, size_t errlen)
+{
+	struct crule *r = rule_find(cs, req->id);
+	struct nc_change_req check = *req, old = { .id = req->id };
+	struct nc_rule_spec spec;
+	uint64_t now = now_ns();
+	int ret;
+
+	if (!r)
+		return -ENOENT;
+	if (r->ended) {
+		snprintf(err, errlen, "rule %u has ended (%s)", r->id, r->reason);
+		return -ESRCH;
+	}
+	spec = r->spec;
+	ret = nc_spec_change_fault(&spec, &req->fault, err, errlen);
+	if (ret)
+		return ret;
+	if (req->has_duration) {
+		spec.duration_ms = req->duration_ms;
+		ret = nc_faults_check_duration(cs->faults, req->duration_ms, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = nc_spec_validate(&spec, err, errlen);
+	if (ret)
+		return ret;
+	/* every member first as a dry run, so that a refusal changes nothing */
+	check.dry_run = true;
+	ret = rule_change_members(cs, r, &check, NULL, err, errlen);
+	if (ret || req->dry_run)
+		goto reply;
+	old.fault = r->spec;
+	old.has_duration = req->has_duration;
+	old.duration_ms = r->expires_ns > now ? (r->expires_ns - now) / 1000000 : 1;
+	ret = rule_change_members(cs, r, req, &old, err, errlen);
+	if (ret)
+		return ret;
+	r->spec.prob = spec.prob;
+	r->spec.payload = spec.payload;
+	r->spec.netem = spec.netem;
+	if (req->has_duration) {
+		r->spec.duration_ms = spec.duration_ms;
+		r->expires_ns = now + spec.duration_ms * 1000000ull;
+	}
+reply:
+	if (ret)
+		return ret;
+	*rule = rule_json(cs, r);
+	if (*rule && req->dry_run) {
+		json_object *tmp = json_object_new_object(), *fault;
+
+		/* what the rule would become */
+		if (tmp && !nc_spec_to_json(&spec, tmp) &&
+		    json_object_object_get_ex(tmp, "fault", &fault))
+			json_object_object_add(*rule, "fault", json_object_get(fault));
+		json_object_put(tmp);
+	}
+	return *rule ? 0 : -ENOMEM;
+}
+
 size_t nc_containers_clear_all(struct nc_containers *cs, uint32_t *ids, size_t max)
 {
 	size_t n = 0;

@@ -65,48 +65,6 @@ struct nc_faults {
 	uint8_t minors[NC_QDISC_MINOR_MAX / 8 + 1]; /* netem class minors in use */
 };
 
-static bool spec_is_netem(const struct nc_rule_spec *s)
-{
-	switch (s->kind) {
-	case NC_FAULT_DELAY:
-	case NC_FAULT_DUPLICATE:
-	case NC_FAULT_REORDER:
-	case NC_FAULT_RATE:
-		return true;
-	case NC_FAULT_LOSS:
-		return s->netem.loss_model.model != NC_NETEM_LOSS_RANDOM;
-	default:
-		return false;
-	}
-}
-
-/*
- * The direction a spec acts in when the user did not say. BPF faults act on
- * every matching packet both ways. A netem fault acts once per round trip,
- * so `delay --port P D` adds D, not 2D, whether this namespace is the
- * client or the server, and on loopback: it delays the packets heading to
- * the target's ports (dport, at either hook), or, for a target without
- * ports, the packets this namespace sends (egress).
- */
-static void effective_spec(const struct nc_rule_spec *in, struct nc_rule_spec *out)
-{
-	*out = *in;
-	if (out->dir_mask)
-		return;
-	if (!spec_is_netem(out)) {
-		out->dir_mask = NC_DIR_BOTH;
-		return;
-	}
-	if (!out->n_ports) {
-		out->dir_mask = NC_DIR_EGRESS;
-		return;
-	}
-	out->dir_mask = NC_DIR_BOTH;
-	for (size_t i = 0; i < out->n_ports; i++)
-		if (out->ports[i].kind == NC_PORT_EITHER)
-			out->ports[i].kind = NC_PORT_DST;
-}
-
 static uint32_t minor_alloc(struct nc_faults *f)
 {
 	for (uint32_t m = 1; m <= NC_QDISC_MINOR_MAX; m++) {
@@ -363,6 +321,18 @@ static void fault_info(struct nc_faults *f, const struct fault *ft, uint64_t now
 		memset(&info->counters, 0, sizeof(info->counters));
 }
 
+int nc_faults_check_duration(const struct nc_faults *f, uint64_t ms, char *err, size_t errlen)
+{
+	char want[32], max[32];
+
+	if (ms <= f->limits.max_duration_ms)
+		return 0;
+	nc_format_duration(ms, want, sizeof(want));
+	nc_format_duration(f->limits.max_duration_ms, max, sizeof(max));
+	snprintf(err, errlen, "duration %s is longer than the agent's limit of %s", want, max);
+	return -EINVAL;
+}
+
 static int check_limits(const struct nc_faults *f, const struct nc_rule_spec *spec, char *err,
 			size_t errlen)
 {
@@ -385,16 +355,7 @@ static int check_limits(const struct nc_faults *f, const struct nc_rule_spec *sp
 			 f->limits.max_rules);
 		return -ENOSPC;
 	}
-	if (spec->duration_ms > f->limits.max_duration_ms) {
-		char want[32], max[32];
-
-		nc_format_duration(spec->duration_ms, want, sizeof(want));
-		nc_format_duration(f->limits.max_duration_ms, max, sizeof(max));
-		snprintf(err, errlen, "duration %s is longer than the agent's limit of %s", want,
-			 max);
-		return -EINVAL;
-	}
-	return 0;
+	return nc_faults_check_duration(f, spec->duration_ms, err, errlen);
 }
 
 /* Inside the scope's namespace: a netem class for every selected link and
@@ -466,8 +427,8 @@ static int fault_add(struct nc_faults *f, const struct nc_rule_spec *spec, uint3
 	ret = nc_spec_validate(spec, err, errlen);
 	if (ret)
 		return ret;
-	effective_spec(spec, &eff);
-	netem = spec_is_netem(&eff);
+	nc_spec_effective(spec, &eff);
+	netem = nc_spec_is_netem(&eff);
 	ret = check_limits(f, &eff, err, errlen);
 	if (ret)
 		return ret;
@@ -637,6 +598,127 @@ int nc_faults_get(struct nc_faults *f, uint32_t id, struct nc_fault_info *info)
 		}
 	}
 	return -ENOENT;
+}
+
+static struct fault *fault_find(struct nc_faults *f, uint32_t id)
+{
+	struct fault *ft;
+
+	for (ft = f->head; ft && ft->id != id; ft = ft->next)
+		;
+	return ft;
+}
+
+/* Inside the scope's namespace: the first n netem classes of ft get p. */
+static int netem_change(const struct fault *ft, size_t n, const struct nc_netem_params *p,
+			char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ret = nc_qdisc_rule_change(ft->qrules[i].ifindex, ft->qrules[i].ingress,
+					       ft->minor, p, err, errlen);
+
+		if (ret) {
+			char ignored[256];
+
+			/* back to what they were: all or nothing */
+			while (i-- > 0)
+				if (nc_qdisc_rule_change(ft->qrules[i].ifindex, ft->qrules[i].ingress,
+							 ft->minor, &ft->spec.netem, ignored,
+							 sizeof(ignored)))
+					pr_warn("rule %u: cannot restore netem class %x on ifindex "
+						"%d: %s",
+						ft->id, ft->minor, ft->qrules[i].ifindex, ignored);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int nc_faults_change(struct nc_faults *f, uint32_t id, const struct nc_change_req *req,
+		     struct nc_fault_info *info, char *err, size_t errlen)
+{
+	struct fault *ft = fault_find(f, id);
+	const struct nc_rule *cur;
+	struct nc_rule_spec spec;
+	struct nc_rule rule;
+	uint64_t expires;
+	int ret, saved;
+
+	if (!ft) {
+		snprintf(err, errlen, "no rule %u", id);
+		return -ENOENT;
+	}
+	spec = ft->spec;
+	ret = nc_spec_change_fault(&spec, &req->fault, err, errlen);
+	if (ret)
+		return ret;
+	if (req->has_duration)
+		spec.duration_ms = req->duration_ms;
+	ret = nc_spec_validate(&spec, err, errlen);
+	if (!ret && req->has_duration)
+		ret = nc_faults_check_duration(f, spec.duration_ms, err, errlen);
+	if (ret)
+		return ret;
+	cur = nc_rule_table_rule(f->table, ft->slot);
+	if (!cur) {
+		snprintf(err, errlen, "rule %u has no kernel rule", id);
+		return -ENOENT;
+	}
+	ret = nc_rule_from_spec(&spec, &rule);
+	if (ret) {
+		snprintf(err, errlen, "invalid rule: %s", strerror(-ret));
+		return ret;
+	}
+	/* what the add resolved stays */
+	expires = req->has_duration ? nc_now_boottime_ns() + spec.duration_ms * 1000000ull :
+				      ft->expires_ns;
+	rule.id = cur->id;
+	rule.classid = cur->classid;
+	rule.redirect_ifindex = cur->redirect_ifindex;
+	rule.n_ifindex = cur->n_ifindex;
+	memcpy(rule.ifindex, cur->ifindex, sizeof(rule.ifindex));
+	rule.flags |= cur->flags & NC_RF_FORCE;
+	rule.expires_ns = expires;
+	if (req->dry_run) {
+		fault_info(f, ft, nc_now_boottime_ns(), info);
+		info->spec = spec;
+		if (req->has_duration)
+			info->remaining_ms = spec.duration_ms;
+		return 0;
+	}
+
+	if (ft->n_qrules) {
+		struct scope *s = &f->scopes[ft->scope];
+
+		ret = nc_netns_enter(&s->ns, &saved);
+		if (ret) {
+			snprintf(err, errlen, "cannot enter %s: %s", scope_name(s), strerror(-ret));
+			return ret;
+		}
+		ret = netem_change(ft, ft->n_qrules, &spec.netem, err, errlen);
+		nc_netns_leave(saved);
+		if (ret)
+			return ret;
+	}
+	ret = nc_rule_table_update(f->table, ft->slot, &rule);
+	if (ret) {
+		snprintf(err, errlen, "cannot write the rule to the kernel: %s", strerror(-ret));
+		if (ft->n_qrules && !nc_netns_enter(&f->scopes[ft->scope].ns, &saved)) {
+			char ignored[256];
+
+			/* netem_change() with the old values cannot half-fail
+			 * in a way we could do more about */
+			if (netem_change(ft, ft->n_qrules, &ft->spec.netem, ignored, sizeof(ignored)))
+				pr_warn("rule %u: cannot restore its netem parameters: %s", id,
+					ignored);
+			nc_netns_leave(saved);
+		}
+		return ret;
+	}
+	ft->spec = spec;
+	ft->expires_ns = expires;
+	fault_info(f, ft, nc_now_boottime_ns(), info);
+	return 0;
 }
 
 static void fault_destroy(struct nc_faults *f, struct fault *ft, const char *why)

@@ -60,6 +60,17 @@ int nc_faults_add_member(struct nc_faults *f, const struct nc_rule_spec *spec, u
 uint32_t nc_faults_new_id(struct nc_faults *f);
 /* A snapshot of one rule or member. -ENOENT if none. */
 int nc_faults_get(struct nc_faults *f, uint32_t id, struct nc_fault_info *info);
+/*
+ * New fault parameters for rule or member id (see struct nc_change_req): the
+ * kind and the target stay; req->duration_ms, if given, ends it that long
+ * from now. In place: its netem qdiscs are changed, not rebuilt (queued
+ * packets stay, other traffic sees nothing), and its kernel rule rewritten.
+ * All or nothing. With req->dry_run, checks and fills *info only.
+ */
+int nc_faults_change(struct nc_faults *f, uint32_t id, const struct nc_change_req *req,
+		     struct nc_fault_info *info, char *err, size_t errlen);
+/* -EINVAL and a reason if a rule may not last ms (--max-duration). */
+int nc_faults_check_duration(const struct nc_faults *f, uint64_t ms, char *err, size_t errlen);
 /* -ENOENT if no such rule. */
 int nc_faults_remove(struct nc_faults *f, uint32_t id, const char *why);
 /* Remove everything, members too; returns how many rules (not members)

@@ -154,6 +154,48 @@ static json_object *handle_add(struct nc_agent *a, json_object *req, const struc
 	return reply;
 }
 
+static json_object *handle_change(struct nc_agent *a, json_object *req, const struct nc_peer *peer)
+{
+	struct nc_change_req ch;
+	struct nc_fault_info info;
+	json_object *reply, *rule = NULL;
+	char err[512], fault[NC_DESCRIBE_FAULT_MAX];
+	int ret;
+
+	ret = nc_change_from_json(req, &ch, err, sizeof(err));
+	if (ret)
+		return nc_reply_error("%s", err);
+	if (ch.id >= NC_FAULT_MEMBER_ID_BASE)
+		return nc_reply_error("no rule %u", ch.id);
+	ret = nc_containers_change(a->containers, &ch, &rule, err, sizeof(err));
+	if (ret == -ENOENT) {
+		ret = nc_faults_change(a->faults, ch.id, &ch, &info, err, sizeof(err));
+		if (!ret)
+			rule = nc_rule_json(&info);
+	}
+	if (ret) {
+		pr_info("uid %u pid %d: change of rule %u refused: %s", peer->uid, (int)peer->pid,
+			ch.id, err);
+		return nc_reply_error("%s", err);
+	}
+	reply = nc_reply_ok();
+	if (!rule || !reply) {
+		json_object_put(rule);
+		json_object_put(reply);
+		return nc_reply_error("out of memory");
+	}
+	if (ch.dry_run) {
+		json_object_object_add(reply, "dry_run", json_object_new_boolean(1));
+		json_object_object_add(reply, "plan", rule);
+	} else {
+		nc_spec_describe_fault(&ch.fault, fault, sizeof(fault));
+		pr_info("uid %u pid %d: rule %u changed to %s%s", peer->uid, (int)peer->pid, ch.id,
+			fault, ch.has_duration ? " with a new end" : "");
+		json_object_object_add(reply, "rule", rule);
+	}
+	return reply;
+}
+
 static int by_id(const void *a, const void *b)
 {
 	json_object *const *x = a, *const *y = b, *ix = NULL, *iy = NULL;
@@ -330,6 +372,7 @@ static const struct command commands[] = {
 	{ NC_CMD_PING, false, handle_ping },
 	{ NC_CMD_ADD, true, handle_add },
 	{ NC_CMD_LIST, false, handle_list },
+	{ NC_CMD_CHANGE, true, handle_change },
 	{ NC_CMD_CLEAR, true, handle_clear },
 	{ NC_CMD_STATUS, false, handle_status },
 };

@@ -962,6 +962,27 @@ out:
 	return err;
 }
 
+int nc_rule_table_update(struct nc_rule_table *t, uint32_t slot, const struct nc_rule *rule)
+{
+	struct nc_rule r = *rule, *cur;
+	int err;
+
+	if (slot >= NC_MAX_RULES || !t->slots[slot].live)
+		return -ENOENT;
+	cur = &t->slots[slot].rule;
+	if (r.dir_mask != cur->dir_mask || r.proto_mask != cur->proto_mask ||
+	    r.n_ports != cur->n_ports || r.n_ifindex != cur->n_ifindex ||
+	    memcmp(r.port_kind, cur->port_kind, sizeof(r.port_kind)) ||
+	    memcmp(r.ports, cur->ports, sizeof(r.ports)) ||
+	    memcmp(r.ifindex, cur->ifindex, sizeof(r.ifindex)))
+		return -EINVAL;
+	r.flags = (uint8_t)((r.flags & ~NC_RF_KEY_EITHER) | (cur->flags & NC_RF_KEY_EITHER));
+	err = t->ops->rule_update(t->ctx, slot, &r);
+	if (!err)
+		*cur = r;
+	return err;
+}
+
 int nc_rule_table_remove(struct nc_rule_table *t, uint32_t slot)
 {
 	uint32_t patterns, old_patterns;

@@ -66,6 +66,12 @@ int nc_rule_table_insert(struct nc_rule_table *t, uint32_t scope, const struct n
 /* Remove the rule in `slot` and every trace of it in the maps. */
 int nc_rule_table_remove(struct nc_rule_table *t, uint32_t slot);
 
+/* Rewrite the value of the rule in `slot` in place (`change`): its keys stay,
+ * so what decides them must stay too. -ENOENT for a free slot, -EINVAL if
+ * rule differs from the slot's in scope-relevant fields (direction, protocols,
+ * ports, interfaces), or the callback's error (the maps are then as before). */
+int nc_rule_table_update(struct nc_rule_table *t, uint32_t slot, const struct nc_rule *rule);
+
 size_t nc_rule_table_live(const struct nc_rule_table *t);
 
 /* Match entries the table holds (what nc_match holds between calls). */

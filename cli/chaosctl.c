@@ -41,7 +41,7 @@ struct command {
 
 typedef int command_fn(const struct command *cmd, int argc, char **argv,
 			struct nc_cli_globals *g);
-static command_fn do_fault, do_list, do_clear, do_abort, do_status, do_doctor, do_ping, do_help,
+static command_fn do_fault, do_change, do_list, do_clear, do_abort, do_status, do_doctor, do_ping, do_help,
 	do_version;
 
 #define FAULT_OPTS (NC_CLI_TARGET | NC_CLI_DOCKER)
@@ -94,6 +94,16 @@ static const struct command commands[] = {
 	  "Limit matching traffic to RATE, with netem: bit, kbit, mbit, gbit are bits\n"
 	  "per second, bps, kbps, mbps, gbps BYTES per second (as tc counts them)",
 	  NETEM_OPTS | NC_CLI_RATE },
+	{ "change", do_change, "ID FAULT ARGS...", "give a live rule new fault parameters, in place",
+	  "Give rule ID new fault parameters, written as the fault command takes them:\n"
+	  "  chaosctl change 3 delay 300ms --jitter 20ms\n"
+	  "  chaosctl change 5 loss 10%\n"
+	  "The parameters given replace the rule's (options left out go back to their\n"
+	  "defaults); its kind, target, counters and id stay. netem is changed in place:\n"
+	  "nothing is rebuilt, packets already queued stay, other traffic sees nothing.\n"
+	  "--for DURATION ends the rule that long from now (else its end stays)",
+	  NC_CLI_CHANGE | NC_CLI_NETEM | NC_CLI_CORR | NC_CLI_REORDER | NC_CLI_RATE | NC_CLI_LOSSMODEL |
+		  NC_CLI_PAYLOAD },
 	{ "list", do_list, "", "show active rules and their counters", NULL, 0 },
 	{ "clear", do_clear, "ID | --all", "remove a rule, or every rule", NULL, NC_CLI_CLEAR },
 	{ "abort", do_abort, "", "remove every fault at once, now",
@@ -326,6 +336,43 @@ static int do_fault(const struct command *cmd, int argc, char **argv, struct nc_
 		return ret;
 	if (!g->json)
 		ret = show_added(reply, &spec);
+	json_object_put(reply);
+	return ret;
+}
+
+static int do_change(const struct command *cmd, int argc, char **argv, struct nc_cli_globals *g)
+{
+	json_object *req, *reply, *val;
+	struct nc_change_req ch;
+	struct nc_wire_rule rule;
+	char err[ERRLEN];
+	bool dry_run;
+	int ret;
+
+	ret = nc_cli_parse_change(argc, argv, g, &ch, err, sizeof(err));
+	if (ret)
+		return fail(ret, "%s", err);
+	if (g->help)
+		return print_command_help(stdout, cmd);
+
+	req = nc_request_new(NC_CMD_CHANGE);
+	if (!req || nc_change_to_json(&ch, req)) {
+		json_object_put(req);
+		return fail(-ENOMEM, "out of memory");
+	}
+	ret = call_agent(g, req, &reply);
+	json_object_put(req);
+	if (ret || g->json)
+		goto out;
+	dry_run = json_object_object_get_ex(reply, "dry_run", &val) && json_object_get_boolean(val);
+	ret = reply_member(reply, dry_run ? "plan" : "rule", json_type_object, &val);
+	if (ret)
+		goto out;
+	if (nc_wire_rule_from_json(val, &rule, err, sizeof(err)))
+		ret = fail(-EPROTO, "bad reply from netchaosd: %s", err);
+	else
+		nc_print_rule_changed(stdout, &rule, dry_run);
+out:
 	json_object_put(reply);
 	return ret;
 }

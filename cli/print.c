@@ -93,6 +93,18 @@ static void format_left(const struct nc_wire_rule *rule, char *buf, size_t len)
 	nc_format_duration(ms, buf, len);
 }
 
+void nc_print_rule_changed(FILE *out, const struct nc_wire_rule *rule, bool dry_run)
+{
+	char fault[NC_DESCRIBE_FAULT_MAX], target[NC_DESCRIBE_TARGET_MAX], left[32];
+
+	nc_spec_describe_fault(&rule->spec, fault, sizeof(fault));
+	nc_spec_describe_target(&rule->spec, target, sizeof(target));
+	format_left(rule, left, sizeof(left));
+	fprintf(out, "%srule %" PRIu32 "%s: %s on %s, %s left\n",
+		dry_run ? "dry run, nothing changed: " : "", rule->id,
+		dry_run ? " would be" : " changed", fault, target, left);
+}
+
 /* "active", "ended: container removed" */
 static bool format_state(const struct nc_wire_rule *rule, char *buf, size_t len)
 {

@@ -14,6 +14,10 @@
  * the containers the agent found, "containers":[{"name":...}]), or NULL. */
 void nc_print_rule_added(FILE *out, const struct nc_wire_rule *rule, json_object *obj);
 
+/* "rule 3 changed: delay 300ms on port 3306, 4m12s left" (dry run: "dry
+ * run, nothing changed: rule 3 would be: ..."). */
+void nc_print_rule_changed(FILE *out, const struct nc_wire_rule *rule, bool dry_run);
+
 /* The table ID FAULT TARGET LEFT MATCHED AFFECTED [STATE], sorted by id, or
  * "no active rules". STATE ("ended: container removed") is shown when a rule
  * is not simply active. rules is the reply's "rules" array. 0 or -ENOMEM. */

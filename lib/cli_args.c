@@ -73,8 +73,8 @@ const struct nc_cli_option nc_cli_options[] = {
 	{ "netns", 0, "NAME|PATH", NC_CLI_TARGET, "in this network namespace (default: the agent's)" },
 	{ "direction", 0, "DIR", NC_CLI_TARGET,
 	  "egress, ingress or both (default: drop, loss,\ncorrupt, partition act both ways; netem faults\nonce per round trip)" },
-	{ "for", 0, "DURATION", NC_CLI_TARGET, "how long: 500ms, 30s, 2m, 1h30m (default: 5m)" },
-	{ "dry-run", 0, NULL, NC_CLI_TARGET, "show what would be done, change nothing" },
+	{ "for", 0, "DURATION", NC_CLI_TARGET | NC_CLI_CHANGE, "how long: 500ms, 30s, 2m, 1h30m (default: 5m)" },
+	{ "dry-run", 0, NULL, NC_CLI_TARGET | NC_CLI_CHANGE, "show what would be done, change nothing" },
 	{ "force", 0, NULL, NC_CLI_TARGET, "override the agent's safety checks" },
 	{ "container", 0, "NAME", NC_CLI_DOCKER,
 	  "in this Docker container's namespace (name, id or\nid prefix; all its traffic unless narrowed)" },
@@ -503,6 +503,7 @@ range:
 struct fault_seen {
 	uint8_t dir_mask; /* OR of every --direction */
 	uint64_t once;	  /* options that may be given once: bit (code - OPT_PORT) */
+	uint64_t used;	  /* every option given: bit (code - OPT_PORT) */
 	int model;	  /* --model */
 	bool have_corr, have_delay;
 	uint32_t corr;	   /* --correlation */
@@ -545,6 +546,7 @@ static int fault_option(int code, const char *arg, struct nc_rule_spec *spec,
 	int64_t v;
 	uint8_t dir;
 
+	seen->used |= 1ull << (code - OPT_PORT);
 	if (once_only(code)) {
 		uint64_t bit = 1ull << (code - OPT_PORT);
 
@@ -764,8 +766,8 @@ static int finish_fault(const char *cmd, struct nc_rule_spec *spec, struct fault
 	return 0;
 }
 
-int nc_cli_parse_fault(int argc, char **argv, struct nc_cli_globals *g,
-		       struct nc_rule_spec *spec, char *err, size_t errlen)
+static int parse_fault(int argc, char **argv, struct nc_cli_globals *g, struct nc_rule_spec *spec,
+		       struct fault_seen *seenp, char *err, size_t errlen)
 {
 	struct fault_seen seen = { 0 };
 	char *pos[MAX_POSITIONALS + 1];
@@ -835,7 +837,16 @@ int nc_cli_parse_fault(int argc, char **argv, struct nc_cli_globals *g,
 			break;
 		}
 	}
+	*seenp = seen;
 	return 0;
+}
+
+int nc_cli_parse_fault(int argc, char **argv, struct nc_cli_globals *g,
+		       struct nc_rule_spec *spec, char *err, size_t errlen)
+{
+	struct fault_seen seen;
+
+	return parse_fault(argc, argv, g, spec, &seen, err, errlen);
 }
 
 /* ---- other commands ---- */
@@ -858,6 +869,57 @@ static int parse_rule_id(const char *s, uint32_t *id, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	*id = (uint32_t)v;
+	return 0;
+}
+
+int nc_cli_parse_change(int argc, char **argv, struct nc_cli_globals *g, struct nc_change_req *req,
+			char *err, size_t errlen)
+{
+	struct fault_seen seen;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	nc_spec_init(&req->fault);
+	for (int i = 1; i < argc && i < 3; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			g->help = true;
+			return 0;
+		}
+	}
+	if (argc < 3) {
+		nc_set_err(err, errlen, "change needs a rule id and the fault's new parameters "
+					"(e.g. chaosctl change 3 delay 300ms)");
+		return -EINVAL;
+	}
+	if (argv[1][0] == '-' || argv[2][0] == '-') {
+		nc_set_err(err, errlen, "give the rule id and the fault first, options after them: "
+					"chaosctl change ID FAULT ARGS... [OPTIONS]");
+		return -EINVAL;
+	}
+	ret = parse_rule_id(argv[1], &req->id, err, errlen);
+	if (ret)
+		return ret;
+	ret = parse_fault(argc - 2, argv + 2, g, &req->fault, &seen, err, errlen);
+	if (ret || g->help)
+		return ret;
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		int code = option_codes[i];
+
+		if (!(seen.used & (1ull << (code - OPT_PORT))) || code == OPT_FOR ||
+		    code == OPT_DRY_RUN)
+			continue;
+		if (nc_cli_options[i].groups & (NC_CLI_TARGET | NC_CLI_DOCKER | NC_CLI_GROUP)) {
+			nc_set_err(err, errlen,
+				   "--%s: change keeps the rule's target (clear the rule and add a new "
+				   "one to change it)",
+				   nc_cli_options[i].name);
+			return -EINVAL;
+		}
+	}
+	req->has_duration = seen.used & (1ull << (OPT_FOR - OPT_PORT));
+	req->duration_ms = req->fault.duration_ms;
+	req->dry_run = req->fault.dry_run;
+	req->fault.dry_run = false;
 	return 0;
 }
 

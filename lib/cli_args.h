@@ -38,6 +38,7 @@
 #define NC_CLI_REORDER	 (1u << 8) /* reorder: --gap */
 #define NC_CLI_RATE	 (1u << 9) /* rate: --packet-overhead */
 #define NC_CLI_LOSSMODEL (1u << 10) /* loss: --model, --ecn */
+#define NC_CLI_CHANGE	 (1u << 11) /* change: --for, --dry-run */
 #define NC_CLI_FAULT	 (NC_CLI_TARGET | NC_CLI_PAYLOAD | NC_CLI_DOCKER | NC_CLI_GROUP | \
 			  NC_CLI_NETEM | NC_CLI_CORR | NC_CLI_REORDER | NC_CLI_RATE |   \
 			  NC_CLI_LOSSMODEL)
@@ -94,6 +95,15 @@ int nc_cli_parse_globals(int argc, char **argv, struct nc_cli_globals *g, int *c
  */
 int nc_cli_parse_fault(int argc, char **argv, struct nc_cli_globals *g,
 		       struct nc_rule_spec *spec, char *err, size_t errlen);
+
+/*
+ * "change ID FAULT ARGS...": new parameters for rule ID, written as the fault
+ * command takes them (change 3 delay 300ms --jitter 10ms). Besides the
+ * fault's own options only --for (the rule ends that long from now) and
+ * --dry-run are accepted: the target stays.
+ */
+int nc_cli_parse_change(int argc, char **argv, struct nc_cli_globals *g, struct nc_change_req *req,
+			char *err, size_t errlen);
 
 /* "clear ID" or "clear --all": *all, or *id (1..UINT32_MAX). */
 int nc_cli_parse_clear(int argc, char **argv, struct nc_cli_globals *g, uint32_t *id, bool *all,

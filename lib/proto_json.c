@@ -534,6 +534,19 @@ int nc_spec_to_json(const struct nc_rule_spec *spec, json_object *obj)
 	return spec_fields_to_json(spec, obj, true);
 }
 
+int nc_change_to_json(const struct nc_change_req *req, json_object *obj)
+{
+	json_object *fault = fault_to_json(&req->fault);
+
+	if (!put(obj, "fault", fault) || !put(obj, "id", json_object_new_int64(req->id)))
+		return -ENOMEM;
+	if (req->has_duration && !put_u64(obj, "duration_ms", req->duration_ms))
+		return -ENOMEM;
+	if (req->dry_run && !put(obj, "dry_run", json_object_new_boolean(1)))
+		return -ENOMEM;
+	return 0;
+}
+
 int nc_wire_rule_to_json(const struct nc_wire_rule *rule, json_object *obj)
 {
 	if (!put(obj, "id", json_object_new_uint64(rule->id)))
@@ -1112,6 +1125,49 @@ int nc_spec_from_json(json_object *obj, struct nc_rule_spec *spec, char *err, si
 	if (!ret)
 		ret = decode_bool(&d, obj, "force", &spec->force);
 	return ret;
+}
+
+int nc_change_from_json(json_object *obj, struct nc_change_req *req, char *err, size_t errlen)
+{
+	static const char *const known[] = { "v", "cmd", "id", "fault", "duration_ms", "dry_run",
+					     NULL };
+	struct decoder d = { .strict = true, .err = err, .errlen = errlen };
+	json_object *val;
+	uint64_t id;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	nc_spec_init(&req->fault);
+	ret = want_type(&d, obj, json_type_object, "request");
+	if (!ret)
+		ret = check_known_fields(&d, obj, known, "change");
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(obj, "id", &val)) {
+		nc_set_err(err, errlen, "change needs the id of a rule");
+		return -EINVAL;
+	}
+	if (get_u64(&d, val, "id", &id))
+		return -EINVAL;
+	if (id == 0 || id > UINT32_MAX) {
+		nc_set_err(err, errlen, "rule id must be a positive integer");
+		return -EINVAL;
+	}
+	req->id = (uint32_t)id;
+	if (!json_object_object_get_ex(obj, "fault", &val)) {
+		nc_set_err(err, errlen, "missing field 'fault'");
+		return -EINVAL;
+	}
+	ret = decode_fault(&d, val, &req->fault);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(obj, "duration_ms", &val)) {
+		if (get_u64(&d, val, "duration_ms", &req->duration_ms))
+			return -EINVAL;
+		req->has_duration = true;
+		req->fault.duration_ms = req->duration_ms;
+	}
+	return decode_bool(&d, obj, "dry_run", &req->dry_run);
 }
 
 int nc_wire_rule_from_json(json_object *obj, struct nc_wire_rule *rule, char *err, size_t errlen)

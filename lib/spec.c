@@ -37,6 +37,49 @@ bool nc_spec_is_netem(const struct nc_rule_spec *spec)
 	}
 }
 
+void nc_spec_effective(const struct nc_rule_spec *in, struct nc_rule_spec *out)
+{
+	*out = *in;
+	if (out->dir_mask)
+		return;
+	if (!nc_spec_is_netem(out)) {
+		out->dir_mask = NC_DIR_BOTH;
+		return;
+	}
+	if (!out->n_ports) {
+		out->dir_mask = NC_DIR_EGRESS;
+		return;
+	}
+	out->dir_mask = NC_DIR_BOTH;
+	for (size_t i = 0; i < out->n_ports; i++)
+		if (out->ports[i].kind == NC_PORT_EITHER)
+			out->ports[i].kind = NC_PORT_DST;
+}
+
+int nc_spec_change_fault(struct nc_rule_spec *rule, const struct nc_rule_spec *fault, char *err,
+			 size_t errlen)
+{
+	if (fault->kind != rule->kind) {
+		nc_set_err(err, errlen,
+			   "the rule is a %s fault: change keeps a rule's kind (clear it and add a %s "
+			   "rule instead)",
+			   nc_fault_kind_name(rule->kind), nc_fault_kind_name(fault->kind));
+		return -EINVAL;
+	}
+	if (nc_spec_is_netem(fault) != nc_spec_is_netem(rule)) {
+		nc_set_err(err, errlen,
+			   "the rule is a loss %s: change cannot turn it into a loss %s (clear it and "
+			   "add a new rule instead)",
+			   nc_spec_is_netem(rule) ? "with a loss model" : "without --model",
+			   nc_spec_is_netem(fault) ? "with a loss model" : "without --model");
+		return -EINVAL;
+	}
+	rule->prob = fault->prob;
+	rule->payload = fault->payload;
+	rule->netem = fault->netem;
+	return 0;
+}
+
 bool nc_ifname_valid(const char *name)
 {
 	size_t n = strnlen(name, IF_NAMESIZE);

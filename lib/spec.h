@@ -37,6 +37,26 @@ bool nc_ifname_valid(const char *name);
  * with a loss model. The others are the BPF classifier's own. */
 bool nc_spec_is_netem(const struct nc_rule_spec *spec);
 
+/*
+ * The spec the agent applies: the direction a spec that gives none gets.
+ * BPF faults act on every matching packet both ways. A netem fault acts once
+ * per round trip, so `delay --port P D` adds D, not 2D, whether this
+ * namespace is the client or the server, and on loopback: it acts on the
+ * packets heading to the target's ports (dport, at either hook), or, for a
+ * target without ports, on the packets this namespace sends (egress).
+ */
+void nc_spec_effective(const struct nc_rule_spec *in, struct nc_rule_spec *out);
+
+/*
+ * `change`: rule gets fault's parameters (kind, prob, payload, netem), its
+ * target stays. A rule keeps its kind, and a loss stays a BPF or a netem
+ * loss (another kind means other kernel objects: clear and add instead).
+ * -EINVAL with a reason if fault cannot replace rule's parameters; rule is
+ * changed only on success. Run nc_spec_validate() on the result.
+ */
+int nc_spec_change_fault(struct nc_rule_spec *rule, const struct nc_rule_spec *fault, char *err,
+			 size_t errlen);
+
 /* Largest --limit (netem queue, packets): the ceiling of
  * nc_netem_default_limit(), which bounds the queue's memory. */
 #define NC_SPEC_MAX_NETEM_LIMIT 100000u

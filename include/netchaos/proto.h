@@ -18,6 +18,11 @@
  *   add    {"fault":{...},"target":{...},"duration_ms":N,"dry_run":b,"force":b}
  *          -> {"rule":{rule object}}
  *   list   {}                      -> {"rules":[rule object...]}
+ *   change {"id":N,"fault":{...},"duration_ms":N,"dry_run":b}
+ *                                  -> {"rule":{rule object}}
+ *          new parameters for a live rule, in place: the fault's kind and
+ *          target stay; "duration_ms", if given, ends the rule that long
+ *          from now, else its end stays (struct nc_change_req)
  *   clear  {"id":N} | {"all":true} -> {"cleared":[N...]}
  *   status {}                      -> {"agent":{...},"kernel":{...}}
  *   ping   {}                      -> {}
@@ -68,6 +73,7 @@
 #define NC_CMD_ADD	"add"
 #define NC_CMD_LIST	"list"
 #define NC_CMD_CLEAR	"clear"
+#define NC_CMD_CHANGE	"change"
 #define NC_CMD_STATUS	"status"
 #define NC_CMD_PING	"ping"
 #define NC_CMD_ABORT	"abort"	 /* {} -> {"cleared":[...]}: everything, at once */
@@ -159,6 +165,15 @@ struct nc_rule_spec {
 	uint8_t n_groups;
 	bool one_way;
 	struct nc_group groups[NC_MAX_GROUPS];
+};
+
+/* A change request, decoded. */
+struct nc_change_req {
+	uint32_t id;
+	struct nc_rule_spec fault; /* kind, prob, payload, netem; no target */
+	bool has_duration;	   /* duration_ms given: the rule ends that long from now */
+	uint64_t duration_ms;
+	bool dry_run;		   /* check and describe, change nothing */
 };
 
 #endif /* NETCHAOS_PROTO_H */

@@ -11,7 +11,7 @@
  * name instead of asking the kernel (names starting with "missing" do not
  * exist). Whatever else needs the kernel or Docker answers from fixed facts:
  * container rules are refused as with Docker away, netem is unavailable,
- * doctor reports one check. faults.c's effective_spec() is copied here.
+ * doctor reports one check.
  *
  * Besides memory errors and undefined behaviour (ASan, UBSan), a crash is
  * any broken promise the rest of the system relies on:
@@ -380,31 +380,6 @@ static int table_remove(struct nc_faults *f, const struct fake_fault *ft)
 	return nc_rule_table_remove(f->table, ft->slot);
 }
 
-/*
- * A copy of agent/faults.c's effective_spec() (static there): the direction
- * a spec that gives none gets. BPF faults act both ways; netem faults act
- * once per round trip, on the packets heading to the target's ports, or on
- * what the namespace sends when there are no ports. Keep in step.
- */
-static void effective_spec(const struct nc_rule_spec *in, struct nc_rule_spec *out)
-{
-	*out = *in;
-	if (out->dir_mask)
-		return;
-	if (!nc_spec_is_netem(out)) {
-		out->dir_mask = NC_DIR_BOTH;
-		return;
-	}
-	if (!out->n_ports) {
-		out->dir_mask = NC_DIR_EGRESS;
-		return;
-	}
-	out->dir_mask = NC_DIR_BOTH;
-	for (size_t i = 0; i < out->n_ports; i++)
-		if (out->ports[i].kind == NC_PORT_EITHER)
-			out->ports[i].kind = NC_PORT_DST;
-}
-
 int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *req,
 		  struct nc_fault_info *info, char *err, size_t errlen)
 {
@@ -420,7 +395,7 @@ int nc_faults_add(struct nc_faults *f, const struct nc_rule_spec *req,
 	ret = nc_spec_validate(req, err, errlen);
 	if (ret)
 		return ret;
-	effective_spec(req, &eff);
+	nc_spec_effective(req, &eff);
 	if (f->count >= FZ_MAX_RULES) {
 		snprintf(err, errlen, "too many rules: the agent allows %u at once", FZ_MAX_RULES);
 		return -ENOSPC;

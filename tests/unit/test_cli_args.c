@@ -832,10 +832,70 @@ static void test_option_table(void **state)
 	}
 }
 
+static int change(const char *line, struct nc_change_req *req)
+{
+	int argc = split(line);
+
+	memset(&g, 0, sizeof(g));
+	err[0] = '\0';
+	return nc_cli_parse_change(argc, argv_buf, &g, req, err, sizeof(err));
+}
+
+static void change_bad(const char *line, const char *word)
+{
+	struct nc_change_req req;
+
+	assert_int_equal(change(line, &req), -EINVAL);
+	if (!strstr(err, word))
+		fail_msg("'%s': error \"%s\" lacks \"%s\"", line, err, word);
+}
+
+static void test_change(void **state)
+{
+	struct nc_change_req req;
+
+	assert_int_equal(change("change 3 delay 300ms --jitter 10ms --correlation 25%", &req), 0);
+	assert_int_equal(req.id, 3);
+	assert_int_equal(req.fault.kind, NC_FAULT_DELAY);
+	assert_int_equal(req.fault.netem.latency_ns, 300 * MS);
+	assert_int_equal(req.fault.netem.jitter_ns, 10 * MS);
+	assert_int_equal(req.fault.netem.latency_corr, pct("25%"));
+	assert_false(req.has_duration || req.dry_run || req.fault.dry_run);
+
+	assert_int_equal(change("change 12 loss 10% --for 2m --dry-run", &req), 0);
+	assert_int_equal(req.id, 12);
+	assert_int_equal(req.fault.prob, pct("10%"));
+	assert_true(req.has_duration && req.dry_run);
+	assert_int_equal(req.duration_ms, 120000);
+	/* --for with the default's value still counts as given */
+	assert_int_equal(change("change 1 loss 10% --for 5m", &req), 0);
+	assert_true(req.has_duration);
+
+	assert_int_equal(change("change 4 loss --model gemodel 1% 10%", &req), 0);
+	assert_int_equal(req.fault.netem.loss_model.model, NC_NETEM_LOSS_GE);
+
+	change_bad("change 3 loss 10% --port 80", "--port: change keeps the rule's target");
+	change_bad("change 3 loss 10% --container web", "--container");
+	change_bad("change 3 loss 10% --direction egress", "--direction");
+	change_bad("change 3 loss 10% --force", "--force");
+	change_bad("change 3 partition --group a --group b", "--group");
+	change_bad("change 3 delay", "needs a time");
+	change_bad("change 3 bogus 1%", "unknown fault");
+	change_bad("change 0 loss 1%", "invalid rule id");
+	change_bad("change three loss 1%", "invalid rule id");
+	change_bad("change 3", "change needs a rule id");
+	change_bad("change", "change needs a rule id");
+	change_bad("change --dry-run 3 loss 1%", "options after them");
+
+	assert_int_equal(change("change --help", &req), 0);
+	assert_true(g.help);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loss_basic),
+		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_option_order),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ports_add_up),

@@ -1055,6 +1055,62 @@ static void test_wire_rule_errors(void **state)
 	json_object_put(obj);
 }
 
+static void test_change_round_trip(void **state)
+{
+	struct nc_change_req a, b;
+	json_object *req = nc_request_new(NC_CMD_CHANGE), *copy;
+	const char *text;
+
+	memset(&a, 0, sizeof(a));
+	nc_spec_init(&a.fault);
+	a.id = 7;
+	a.fault.kind = NC_FAULT_DELAY;
+	a.fault.netem.latency_ns = 300000000ull;
+	a.fault.netem.jitter_ns = 10000000ull;
+	a.fault.netem.dist = NC_NETEM_DIST_NORMAL;
+	assert_int_equal(nc_change_to_json(&a, req), 0);
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	assert_null(strstr(text, "duration_ms")); /* not given: the end stays */
+	assert_null(strstr(text, "dry_run"));
+	assert_non_null(strstr(text, "\"id\":7"));
+	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.id, 7);
+	assert_false(b.has_duration || b.dry_run);
+	assert_int_equal(b.fault.kind, NC_FAULT_DELAY);
+	assert_int_equal(b.fault.netem.latency_ns, 300000000ull);
+	assert_int_equal(b.fault.netem.jitter_ns, 10000000ull);
+	assert_int_equal(b.fault.netem.dist, NC_NETEM_DIST_NORMAL);
+	json_object_put(req);
+
+	a.has_duration = true;
+	a.duration_ms = 90000;
+	a.dry_run = true;
+	req = nc_request_new(NC_CMD_CHANGE);
+	assert_int_equal(nc_change_to_json(&a, req), 0);
+	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), 0);
+	assert_true(b.has_duration && b.dry_run);
+	assert_int_equal(b.duration_ms, 90000);
+
+	/* strict: no target, no unknown field, an id */
+	assert_int_equal(json_object_deep_copy(req, &copy, NULL), 0);
+	json_object_object_add(copy, "target", json_object_new_object());
+	assert_int_equal(nc_change_from_json(copy, &b, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "unknown field 'target' in change");
+	json_object_put(copy);
+	json_object_object_del(req, "id");
+	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "id"));
+	json_object_object_add(req, "id", json_object_new_int64(0));
+	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), -EINVAL);
+	json_object_object_add(req, "id", json_object_new_string("7"));
+	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), -EINVAL);
+	json_object_object_add(req, "id", json_object_new_int64(7));
+	json_object_object_del(req, "fault");
+	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "missing field 'fault'");
+	json_object_put(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1080,6 +1136,7 @@ int main(void)
 		cmocka_unit_test(test_envelopes_built),
 		cmocka_unit_test(test_wire_rule_round_trip),
 		cmocka_unit_test(test_wire_rule_errors),
+		cmocka_unit_test(test_change_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

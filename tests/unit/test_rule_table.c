@@ -1690,6 +1690,61 @@ static void test_scale_10k_hosts_one_port(void **state)
 	EXPECT(h->f, pkt_make(0, IPPROTO_TCP, 1, 4322, "10.0.16.225"), 4322);
 }
 
+/* change: a rule's value is rewritten in place; keys, patterns and the
+ * table's own flag stay; a target field or a failing write changes nothing. */
+static void test_update_in_place(void **state)
+{
+	struct h *h = *state;
+	struct nc_rule_spec s = spec_new(NC_FAULT_LOSS, NC_PROTO_UDP);
+	struct nc_rule rule;
+	struct snap before;
+	uint32_t slot;
+
+	s.prob = 1000;
+	spec_port(&s, NC_PORT_EITHER, 5000, 5000);
+	slot = add_rule(h, 2, &s);
+	assert_true(h->f->rules[slot].flags & NC_RF_KEY_EITHER);
+	snap_take(h->f, &before);
+
+	/* the caller's rule without the table's flag: the table keeps it */
+	s.prob = 3000000000u;
+	assert_int_equal(nc_rule_from_spec(&s, &rule), 0);
+	rule.id = h->f->rules[slot].id;
+	rule.expires_ns = 42;
+	rule.flags &= (uint8_t)~NC_RF_KEY_EITHER;
+	assert_int_equal(nc_rule_table_update(h->t, slot, &rule), 0);
+	assert_int_equal(h->f->rules[slot].prob, 3000000000u);
+	assert_int_equal(h->f->rules[slot].expires_ns, 42);
+	assert_true(h->f->rules[slot].flags & NC_RF_KEY_EITHER);
+	assert_int_equal(nc_rule_table_rule(h->t, slot)->prob, 3000000000u);
+	/* the match entries and patterns did not move */
+	before.rules[slot] = h->f->rules[slot];
+	assert_fake_matches(h->f, &before);
+	EXPECT(h->f, pkt_make(2, IPPROTO_UDP, 1234, 5000, "10.1.2.3"), 1);
+
+	/* a field the keys depend on: refused, nothing written */
+	rule.proto_mask = NC_PROTO_TCP;
+	h->f->rule_updates = 0;
+	assert_int_equal(nc_rule_table_update(h->t, slot, &rule), -EINVAL);
+	rule.proto_mask = NC_PROTO_UDP;
+	rule.ports[0].lo = 5001;
+	assert_int_equal(nc_rule_table_update(h->t, slot, &rule), -EINVAL);
+	rule.ports[0].lo = 5000;
+	assert_int_equal(h->f->rule_updates, 0);
+
+	/* the map write fails: the table's copy stays as the kernel's */
+	rule.prob = 7;
+	h->f->fail_at = h->f->calls + 1;
+	assert_int_equal(nc_rule_table_update(h->t, slot, &rule), -EIO);
+	assert_int_equal(nc_rule_table_rule(h->t, slot)->prob, 3000000000u);
+	assert_int_equal(h->f->rules[slot].prob, 3000000000u);
+
+	/* free slots */
+	assert_int_equal(nc_rule_table_update(h->t, slot + 1, &rule), -ENOENT);
+	assert_int_equal(nc_rule_table_update(h->t, NC_MAX_RULES, &rule), -ENOENT);
+	snap_free(&before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1717,6 +1772,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_random_against_spec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_10k_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_10k_hosts_one_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_in_place, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

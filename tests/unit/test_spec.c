@@ -1136,9 +1136,75 @@ static void test_ifname_valid(void **state)
 	assert_false(nc_ifname_valid("a\nb"));
 }
 
+static void test_change_fault(void **state)
+{
+	struct nc_rule_spec rule, fault, before;
+
+	nc_spec_init(&rule);
+	rule.kind = NC_FAULT_DELAY;
+	rule.netem.latency_ns = 200000000ull;
+	rule.netem.jitter_ns = 5000000ull;
+	rule.n_ports = 1;
+	rule.ports[0] = (struct nc_port_spec){ .kind = NC_PORT_DST, .lo = 3306, .hi = 3306 };
+	rule.dir_mask = NC_DIR_BOTH;
+	rule.duration_ms = 60000;
+
+	nc_spec_init(&fault);
+	fault.kind = NC_FAULT_DELAY;
+	fault.netem.latency_ns = 300000000ull;
+	assert_int_equal(nc_spec_change_fault(&rule, &fault, err, sizeof(err)), 0);
+	assert_int_equal(rule.netem.latency_ns, 300000000ull);
+	assert_int_equal(rule.netem.jitter_ns, 0); /* replaced, not merged */
+	assert_int_equal(rule.ports[0].lo, 3306);	 /* target kept */
+	assert_int_equal(rule.dir_mask, NC_DIR_BOTH);
+	assert_int_equal(rule.duration_ms, 60000);
+
+	before = rule;
+	fault.kind = NC_FAULT_LOSS;
+	fault.prob = 5;
+	assert_int_equal(nc_spec_change_fault(&rule, &fault, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "keeps a rule's kind"));
+	assert_memory_equal(&rule, &before, sizeof(rule));
+
+	rule.kind = NC_FAULT_LOSS;
+	memset(&rule.netem, 0, sizeof(rule.netem));
+	rule.prob = 10;
+	before = rule;
+	fault.netem.loss_model.model = NC_NETEM_LOSS_GE;
+	assert_int_equal(nc_spec_change_fault(&rule, &fault, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "loss model"));
+	assert_memory_equal(&rule, &before, sizeof(rule));
+}
+
+static void test_effective_direction(void **state)
+{
+	struct nc_rule_spec in, out;
+
+	nc_spec_init(&in);
+	in.kind = NC_FAULT_LOSS;
+	nc_spec_effective(&in, &out);
+	assert_int_equal(out.dir_mask, NC_DIR_BOTH);
+	in.kind = NC_FAULT_DELAY;
+	nc_spec_effective(&in, &out);
+	assert_int_equal(out.dir_mask, NC_DIR_EGRESS);
+	in.n_ports = 2;
+	in.ports[0] = (struct nc_port_spec){ .kind = NC_PORT_EITHER, .lo = 80, .hi = 80 };
+	in.ports[1] = (struct nc_port_spec){ .kind = NC_PORT_SRC, .lo = 90, .hi = 90 };
+	nc_spec_effective(&in, &out);
+	assert_int_equal(out.dir_mask, NC_DIR_BOTH);
+	assert_int_equal(out.ports[0].kind, NC_PORT_DST);
+	assert_int_equal(out.ports[1].kind, NC_PORT_SRC);
+	in.dir_mask = NC_DIR_INGRESS; /* given: kept as it is */
+	nc_spec_effective(&in, &out);
+	assert_int_equal(out.dir_mask, NC_DIR_INGRESS);
+	assert_int_equal(out.ports[0].kind, NC_PORT_EITHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_change_fault),
+		cmocka_unit_test(test_effective_direction),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_each_kind_valid),
 		cmocka_unit_test(test_kind),
