@@ -33,6 +33,21 @@ expect_error "not a netns path" "not a network namespace" drop --netns /etc/host
 expect_error "ports with icmp" "icmp" drop --netns "$NS_A" --proto icmp --port 80
 expect_error "clear of an unknown rule" "no rule 4242" clear 4242
 expect_error "loss without a percentage" "percent|loss" loss --netns "$NS_A" --port 80
+expect_error "change of an unknown rule" "no rule 4242" change 4242 loss 10%
+expect_error "change without parameters" "change needs" change 1
+
+# change refusals leave the rule as it was
+id=$(chaosctl loss --netns "$NS_A" --port 5000 30% --for 1m | sed -n 's/^rule \([0-9]*\).*/\1/p')
+before=$(chaosctl --json list | python3 -c 'import json,sys; r=json.load(sys.stdin)["rules"][0]; print(r["fault"], r["target"])')
+expect_error "change to another kind" "keeps a rule's kind" change "$id" delay 100ms
+expect_error "change to a netem loss model" "loss model" change "$id" loss --model gemodel 1%
+expect_error "change of the target" "keeps the rule's target" change "$id" loss 10% --port 80
+expect_error "change with a bad value" "130" change "$id" loss 130%
+expect_error "change beyond the longest duration" "longer than" change "$id" loss 10% --for 48h
+expect_error "change with options first" "options after them" change --dry-run "$id" loss 10%
+after=$(chaosctl --json list | python3 -c 'import json,sys; r=json.load(sys.stdin)["rules"][0]; print(r["fault"], r["target"])')
+check "refused changes left the rule as it was ($after)" test "$before" = "$after"
+chaosctl clear "$id" >/dev/null
 
 n=$(chaosctl --json list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rules"]))')
 check "no rule was created by bad input" test "$n" = 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Real traffic between namespaces through the real agent: loss ratio, drop,
+# Real traffic between namespaces through the real agent: loss ratio, change
+# of a live rule, drop,
 # partition (IPv4 and IPv6, both directions), corruption in both modes, and
 # that unmatched ports and peers are never touched.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +34,39 @@ check "loss counters: matched >= 4000 datagrams" within "$matched" 4000 100000
 check "loss counters: affected ~30% of matched" \
 	within "$(python3 -c "print($affected / $matched)")" 0.25 0.35
 chaosctl list | grep -q "loss" && ok "list shows the rule" || not_ok "list shows the rule"
+
+# --- change in place: same rule, same id and counters, new probability
+out=$(chaosctl change "$id" loss 80%)
+echo "# $out"
+check "change: chaosctl says the rule changed ($out)" grep -q "^rule $id changed: loss 80%" <<<"$out"
+res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 2000)
+got=$(json_get "$res" '["unique"]')
+echo "# loss changed to 80%: $got of 2000 delivered"
+check "change to loss 80%: 2000 datagrams deliver 20% +- 5% (got $got)" within "$got" 300 500
+listing=$(chaosctl --json list)
+n_rules() { python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["rules"]))' "$1"; }
+check "change: still one rule, same id" test "$(n_rules "$listing")-$(json_get "$listing" '["rules"][0]["id"]')" = "1-$id"
+m2=$(json_get "$listing" '["rules"][0]["matched"]')
+check "change: counters carry on ($matched -> $m2)" within "$m2" $((matched + 2000)) 1000000
+left=$(json_get "$listing" '["rules"][0]["remaining_ms"]')
+check "change without --for keeps the rule's end (${left} ms of 2m left)" within "$left" 60000 120000
+chaosctl change "$id" loss 1% --for 6s >/dev/null
+left=$(json_get "$(chaosctl --json list)" '["rules"][0]["remaining_ms"]')
+check "change --for 6s: the rule now ends 6 s from the change (${left} ms left)" within "$left" 5000 6000
+res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 1000)
+check "change to loss 1%: ~99% delivered (got $(json_get "$res" '["unique"]')/1000)" within "$(json_get "$res" '["unique"]')" 970 1000
+chaosctl change "$id" loss 100% >/dev/null
+left=$(json_get "$(chaosctl --json list)" '["rules"][0]["remaining_ms"]')
+sleep "$(python3 -c "print($left / 1000 + 0.3)")"
+check "change: the rule ends at its changed end" test "$(n_rules "$(chaosctl --json list)")" = 0
+res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 500)
+check "after the changed end: delivery back (got $(json_get "$res" '["unique"]')/500)" within "$(json_get "$res" '["unique"]')" 500 500
+id=$(chaosctl loss --netns "$NS_A" --port 5000 30% --for 2m | sed -n 's/^rule \([0-9]*\).*/\1/p')
+out=$(chaosctl change "$id" loss 100% --dry-run)
+check "change --dry-run says so ($out)" grep -q "^dry run, nothing changed: rule $id would be: loss 100%" <<<"$out"
+res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 2000)
+got=$(json_get "$res" '["unique"]')
+check "change --dry-run: still 30% loss (got $got/2000)" within "$got" 1300 1500
 chaosctl clear "$id" >/dev/null
 res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 1000)
 check "clear restores delivery at once" within "$(json_get "$res" '["unique"]')" 1000 1000

@@ -3,6 +3,7 @@
 # netem faults measured with real traffic: delay between namespaces and on
 # loopback (a real server and its own client: redis), jitter spread, burst
 # loss, duplicate, reorder, rate, ingress delay, unmatched traffic untouched,
+# a live rule changed in place (nothing rebuilt, other traffic untouched),
 # and the interfaces' qdisc set-up restored exactly after clear, expiry and
 # agent exit. Needs sch_netem: run by the VM tier; on a kernel without it,
 # test_safety.sh checks the error path instead.
@@ -50,7 +51,57 @@ check "delay: another port on the same interface is not delayed (${m} ms)" withi
 r=$(rtt "$NS_A" "$B6" 7100 8); m=$(med "$r")
 check "delay: IPv6 to another port not delayed (${m} ms)" within "$m" 0 20
 chaosctl clear --all >/dev/null
+
+# --- change in place: new parameters on the live tree, nothing rebuilt, a
+# steady flow on another port through the change loses nothing
+tree() { # our qdiscs and classes on A's side, parameters and counters left out
+	{ in_ns "$NS_A" tc qdisc show dev vab-$SUFFIX; in_ns "$NS_A" tc class show dev vab-$SUFFIX; } |
+		grep -E 'htb|netem' | awk '{print $1, $2, $3, $4, $5}'
+}
+htb_sent() { in_ns "$NS_A" tc -s qdisc show dev vab-$SUFFIX | awk '/^qdisc htb 4e43/ {getline; print $2}'; }
+id=$(chaosctl delay --netns "$NS_A" --port 7000 200ms --for 5m | sed -n 's/^rule \([0-9]*\).*/\1/p')
+rtt "$NS_A" "$B4" 7000 2 >/dev/null
+tree_before=$(tree); sent_before=$(htb_sent)
+flow=$WORK/flow
+in_ns "$NS_B" $TRAFFIC udp-sink --bind 0.0.0.0 --port 5010 --seconds 60 --expect 3000 \
+	--ready "$flow.ready" --stop-file "$flow.stop" >"$flow" &
+sink=$!
+for _ in $(seq 100); do [ -e "$flow.ready" ] && break; sleep 0.05; done
+in_ns "$NS_A" $TRAFFIC udp-send --to "$B4" --port 5010 --count 3000 --gap-us 1000 >/dev/null &
+send=$!
+sleep 0.5
+out=$(chaosctl change "$id" delay 50ms)
+echo "# $out"
+check "change: chaosctl says rule $id changed to delay 50ms" grep -q "^rule $id changed: delay 50ms" <<<"$out"
+r=$(rtt "$NS_A" "$B4" 7000 8); m=$(med "$r")
+echo "# changed to delay 50ms: $r"
+check "change 200ms -> 50ms: rtt ${m} ms within 50 +- 5% (+ base)" within "$m" 47.5 56
+wait "$send"; sleep 0.3; touch "$flow.stop"; wait "$sink"
+echo "# flow on port 5010 through the change: $(cat "$flow")"
+check "change: a flow on another port through the change lost nothing" \
+	within "$(json_get "$(cat "$flow")" '["unique"]')" 3000 3000
+check "change: the same htb and netem qdiscs and class, nothing rebuilt ($(tr '\n' ';' <<<"$tree_before"))" \
+	test "$(tree)" = "$tree_before"
+sent_after=$(htb_sent)
+check "change: the root's counters carried on ($sent_before -> $sent_after bytes), not reset" \
+	test "$sent_after" -gt "$sent_before"
+chaosctl change "$id" delay 100ms --jitter 20ms --distribution normal >/dev/null
+r=$(rtt "$NS_A" "$B4" 7000 40)
+echo "# changed to delay 100ms jitter 20ms normal: $r"
+check "change to jitter 20ms normal: median ~100 ms" within "$(med "$r")" 90 112
+check "change to jitter: measured spread (stdev) between 8 and 30 ms" within "$(json_get "$r" '["stdev_ms"]')" 8 30
+chaosctl change "$id" delay 50ms >/dev/null
+r=$(rtt "$NS_A" "$B4" 7000 20)
+check "change away from a distribution: jitter gone (stdev $(json_get "$r" '["stdev_ms"]') ms)" \
+	within "$(json_get "$r" '["stdev_ms"]')" 0 5
+check "change to another kind is refused" bash -c "! $BUILD/chaosctl --socket $SOCK change $id loss 10% 2>/dev/null"
+chaosctl clear --all >/dev/null
 chaosctl delay --netns "$NS_B" --port 7000 200ms >/dev/null
+id=$(chaosctl --json list | python3 -c 'import json,sys; print(json.load(sys.stdin)["rules"][0]["id"])')
+chaosctl change "$id" delay 50ms >/dev/null
+r=$(rtt "$NS_A" "$B4" 7000 8); m=$(med "$r")
+check "change on the server side (ifb): rtt ${m} ms within 50 +- 5% (+ base)" within "$m" 47.5 56
+chaosctl change "$id" delay 200ms >/dev/null
 r=$(rtt "$NS_A" "$B4" 7000 8); m=$(med "$r")
 echo "# delay 200ms, server side: $r"
 check "delay 200ms (server side, ingress via ifb): rtt ${m} ms within 200 +- 5%" within "$m" 190 210
