@@ -166,6 +166,23 @@ echo "# loss 30% on web: $got of 2000 delivered"
 check "loss 30% --container web: 70% +- 5% delivered (got $got/2000)" within "$got" 1300 1500
 got=$(udp_ct host nb 1000)
 check "loss 30% on web: neighbour nb loses nothing (got $got/1000)" within "$got" 1000 1000
+# change in place, and a restart afterwards keeps the new parameters
+check "change --container rule: loss 30% -> 80%" bash -c "$BUILD/chaosctl --socket $SOCK change $id loss 80% | grep -q '^rule $id changed: loss 80%'"
+got=$(udp_ct host web 2000)
+echo "# loss changed to 80% on web: $got of 2000 delivered"
+check "change: loss 80% on web, 20% +- 5% delivered (got $got/2000)" within "$got" 300 500
+old_pid=$(pid_of web)
+dk restart -t 0 "$P-web" >/dev/null
+new_pid=$(pid_of web)
+for _ in $(seq 100); do
+	chaosctl --json list | grep -Eq "\"netns\": ?\"/proc/$new_pid/ns/net\"" && break
+	sleep 0.02
+done
+got=$(udp_ct host web 2000)
+echo "# after a restart ($old_pid -> $new_pid): $got of 2000 delivered"
+check "change then restart: the re-applied rule has the new parameters (got $got/2000)" within "$got" 300 500
+got=$(udp_ct host nb 1000)
+check "change: neighbour nb still loses nothing (got $got/1000)" within "$got" 1000 1000
 chaosctl clear "$id" >/dev/null
 id=$(chaosctl loss --container "$P-web" 100% --for 1m | rule_id)
 got=$(udp_ct host web 500)
