@@ -80,6 +80,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+overlay_works() {
+	local t ok=1
+	t=$(mktemp -d "$1/overlay-probe.XXXXXX")
+	mkdir "$t"/{l,u,w,m}
+	mount -t overlay overlay -o "lowerdir=$t/l,upperdir=$t/u,workdir=$t/w" "$t/m" 2>/dev/null && {
+		ok=0
+		umount "$t/m"
+	}
+	rm -rf "$t"
+	return $ok
+}
+
 start_daemon() {
 	local t0 driver=vfs
 	mkdir -p "$DIR/data" "$DIR/exec"
@@ -89,7 +101,12 @@ start_daemon() {
 	fi
 	ip addr replace "$NET" dev "$BRIDGE"
 	ip link set "$BRIDGE" up
-	grep -qw overlay /proc/filesystems && driver=overlay2
+	# overlay2 where an overlay can be mounted in the data directory (not on
+	# top of another overlay, as in the VM tier's guest); else vfs, which is
+	# fine for a busybox image
+	if grep -qw overlay /proc/filesystems && overlay_works "$DIR"; then
+		driver=overlay2
+	fi
 	echo '{}' >"$DIR/daemon.json"
 	rm -f "$SOCK"
 	t0=$(ms)

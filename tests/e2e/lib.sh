@@ -90,6 +90,15 @@ start_echo() { # NS ADDR PORT
 	return 1
 }
 
+# Can this kernel make a netem qdisc? (tried in a throw-away namespace)
+has_netem() {
+	local ns=probe-$SUFFIX ret=0
+	ip netns add "$ns" 2>/dev/null || return 1
+	ip netns exec "$ns" tc qdisc add dev lo root netem delay 1ms 2>/dev/null || ret=1
+	ip netns del "$ns"
+	return $ret
+}
+
 # Our filters and qdiscs in a namespace: prints anything netchaos left.
 leftovers() { # NS
 	local l

@@ -20,7 +20,7 @@ run() { # name, command...
 
 run qdisc "$BUILD/tests/test_qdisc"
 run classifier "$BUILD/tests/test_classifier"
-for t in tests/e2e/test_netem.sh tests/e2e/test_faults.sh tests/e2e/test_lifecycle.sh \
+for t in tests/e2e/test_netem.sh tests/e2e/test_docker_netem.sh tests/e2e/test_faults.sh tests/e2e/test_lifecycle.sh \
 	tests/e2e/test_crash.sh tests/e2e/test_errors.sh tests/e2e/test_safety.sh; do
 	[ -f "$t" ] && run "$(basename "$t" .sh)" bash "$t"
 done
