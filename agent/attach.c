@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * clsact attachment of the classifier: our two cls_bpf filters at
- * NC_TC_HANDLE/NC_TC_PRIORITY, and the clsact qdisc when we had to create it.
- * Owns the rules for leaving other users of the hook alone: a qdisc is only
+ * Attachment of the classifier: tcx links where the kernel has them, else our
+ * two cls_bpf filters at NC_TC_HANDLE/NC_TC_PRIORITY and the clsact qdisc
+ * when we had to create it (attach.h). For tc, this file owns the rules for leaving other users of the hook alone: a qdisc is only
  * removed when we created it (or, for a crashed agent's leftovers, when ours
  * were the last filters on it) and nothing else is attached to it, and a
  * filter at our handle/priority is only replaced or removed when its program
@@ -37,6 +37,7 @@
 #define ATTACH_KIND_LEN 16 /* TCA_KIND of a qdisc: IFNAMSIZ in the kernel */
 
 static char attach_kmsg[256];	/* the kernel's reason for the last failure */
+static enum nc_attach_mode attach_mode;
 static libbpf_print_fn_t attach_saved_print;
 
 static int attach_capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -427,14 +428,69 @@ static int attach_detach_one(int ifindex, const char *ifname, enum bpf_tc_attach
 	return err;
 }
 
-int nc_attach(int ifindex, const char *ifname, int egress_fd, int ingress_fd,
-	      struct nc_attachment *out)
+void nc_attach_set_mode(enum nc_attach_mode mode)
+{
+	attach_mode = mode;
+}
+
+const char *nc_attach_mode_name(void)
+{
+	return attach_mode == NC_ATTACH_TCX ? "tcx" : attach_mode == NC_ATTACH_TC ? "tc" : "auto";
+}
+
+int nc_attach_mode_parse(const char *s, enum nc_attach_mode *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = NC_ATTACH_AUTO;
+	else if (!strcmp(s, "tcx"))
+		*mode = NC_ATTACH_TCX;
+	else if (!strcmp(s, "tc"))
+		*mode = NC_ATTACH_TC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* A kernel without tcx does not know its attach types: a query says EINVAL. */
+static bool attach_tcx_supported(int ifindex)
+{
+	__u32 cnt = 0, flags = 0;
+
+	return !bpf_prog_query(ifindex, NC_BPF_TCX_EGRESS, 0, &flags, NULL, &cnt) ||
+	       errno != EINVAL;
+}
+
+bool nc_attach_has_tcx(void)
+{
+	return attach_tcx_supported(1);
+}
+
+/* Both directions as tcx links, or neither. */
+static int attach_tcx(int ifindex, const char *ifname, int egress_fd, int ingress_fd,
+		      struct nc_attachment *out)
+{
+	int fd;
+
+	fd = bpf_link_create(egress_fd, ifindex, NC_BPF_TCX_EGRESS, NULL);
+	if (fd < 0)
+		return fd;
+	out->egress_link = fd;
+	fd = bpf_link_create(ingress_fd, ifindex, NC_BPF_TCX_INGRESS, NULL);
+	if (fd < 0) {
+		close(out->egress_link);
+		out->egress_link = -1;
+		return fd;
+	}
+	out->ingress_link = fd;
+	out->egress = out->ingress = out->tcx = true;
+	pr_debug("%s: attached (tcx)", ifname);
+	return 0;
+}
+
+static int attach_tc(int ifindex, const char *ifname, int egress_fd, int ingress_fd,
+		     struct nc_attachment *out)
 {
 	int err;
-
-	memset(out, 0, sizeof(*out));
-	out->ifindex = ifindex;
-	snprintf(out->ifname, sizeof(out->ifname), "%s", ifname);
 
 	err = attach_clsact_create(ifindex, ifname, &out->created_clsact);
 	if (err)
@@ -464,10 +520,53 @@ undo_clsact:
 	return err;
 }
 
+int nc_attach(int ifindex, const char *ifname, int egress_fd, int ingress_fd,
+	      struct nc_attachment *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	out->egress_link = out->ingress_link = -1;
+	snprintf(out->ifname, sizeof(out->ifname), "%s", ifname);
+
+	if (attach_mode != NC_ATTACH_TC && !attach_tcx_supported(ifindex)) {
+		if (attach_mode == NC_ATTACH_TCX) {
+			pr_err("%s: cannot attach with tcx: this kernel has no tcx (Linux 6.6 or "
+			       "later; netchaosd --attach tc uses clsact instead)", ifname);
+			return -EOPNOTSUPP;
+		}
+		pr_info("tcx is not available in this kernel: attaching with clsact and cls_bpf");
+		attach_mode = NC_ATTACH_TC;
+	}
+	if (attach_mode != NC_ATTACH_TC) {
+		err = attach_tcx(ifindex, ifname, egress_fd, ingress_fd, out);
+		if (err) {
+			pr_err("%s: cannot attach with tcx: %s", ifname, strerror(-err));
+			return err;
+		}
+		if (attach_mode == NC_ATTACH_AUTO)
+			pr_info("attaching with tcx links (no qdisc)");
+		attach_mode = NC_ATTACH_TCX;
+		return 0;
+	}
+	return attach_tc(ifindex, ifname, egress_fd, ingress_fd, out);
+}
+
 int nc_detach(struct nc_attachment *a)
 {
 	int err, ret = 0;
 
+	/* tcx: closing the link detaches; nothing else was created */
+	if (a->tcx) {
+		if (a->egress)
+			close(a->egress_link);
+		if (a->ingress)
+			close(a->ingress_link);
+		a->egress_link = a->ingress_link = -1;
+		a->egress = a->ingress = a->tcx = false;
+		return 0;
+	}
 	/* Keep going after a failure: leave as little behind as possible, and
 	 * keep the flags of what is still in place so a retry can finish. */
 	if (a->egress) {

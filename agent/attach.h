@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * clsact attachment of the classifier to one interface of the current network
- * namespace (the caller enters it). Records what it created so detach removes
- * exactly that: our two filters, and the clsact qdisc only if we created it.
- * Our filters return TC_ACT_UNSPEC for packets they leave alone, so filters
- * of other programs (Cilium, ...) after ours still run.
+ * Attachment of the classifier to one interface of the current network
+ * namespace (the caller enters it), in one of two ways:
+ *
+ * - tcx (kernel >= 6.6): a BPF link per direction, appended after the
+ *   hook's other tcx programs. No qdisc is created, so attaching and
+ *   detaching never disturb the interface's traffic (creating or deleting a
+ *   clsact deactivates the device's queues and loses in-flight packets),
+ *   and the links die with the agent: a crash leaves nothing attached.
+ * - tc: a clsact qdisc (created if there is none) and two cls_bpf filters at
+ *   NC_TC_HANDLE/NC_TC_PRIORITY. Detach removes exactly what was created:
+ *   our filters, and the clsact only if we created it and it is empty.
+ *
+ * Either way our programs return TC_ACT_UNSPEC (TCX_NEXT) for packets they
+ * leave alone, so the programs and filters of other tools after ours run.
  */
 #ifndef NC_ATTACH_H
 #define NC_ATTACH_H
@@ -19,12 +28,33 @@
  * another tool's filter at the same handle/priority. */
 #define NC_TC_PROG_PREFIX "nc_tc_"
 
+/* The kernel's attach types for tcx, for headers older than 6.6. */
+#define NC_BPF_TCX_INGRESS 46
+#define NC_BPF_TCX_EGRESS  47
+
+enum nc_attach_mode {
+	NC_ATTACH_AUTO = 0, /* tcx when the kernel has it, else tc */
+	NC_ATTACH_TCX,
+	NC_ATTACH_TC,
+};
+
 struct nc_attachment {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	bool created_clsact;
-	bool egress, ingress;	/* which filters are in place */
+	bool egress, ingress;	       /* which directions are attached */
+	bool tcx;		       /* by tcx links (else tc filters) */
+	int egress_link, ingress_link; /* tcx: the links' fds */
 };
+
+/* How nc_attach() attaches from now on (default auto). */
+void nc_attach_set_mode(enum nc_attach_mode mode);
+/* "tcx", "tc", or "auto" before an auto attach found out. */
+const char *nc_attach_mode_name(void);
+/* Does this kernel have tcx? */
+bool nc_attach_has_tcx(void);
+/* Parse "auto", "tcx" or "tc"; -EINVAL otherwise. */
+int nc_attach_mode_parse(const char *s, enum nc_attach_mode *mode);
 
 int nc_attach(int ifindex, const char *ifname, int egress_fd, int ingress_fd,
 	      struct nc_attachment *out);

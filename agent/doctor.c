@@ -16,6 +16,7 @@
 #include <linux/magic.h>
 #include <netlink/route/link.h>
 
+#include "attach.h"
 #include "datapath.h"
 #include "docker.h"
 #include "doctor.h"
@@ -84,7 +85,7 @@ int nc_doctor_run(struct nc_datapath *dp, const char *docker_sock, json_object *
 	char detail[512], reason[256] = "", err[256];
 	struct nc_docker d;
 	struct statfs sfs;
-	bool netem = false;
+	bool netem = false, tcx;
 	int rc;
 
 	(void)dp;
@@ -98,6 +99,15 @@ int nc_doctor_run(struct nc_datapath *dp, const char *docker_sock, json_object *
 	snprintf(detail, sizeof(detail), "%s", rc ? strerror(rc) : "clsact qdisc can be created");
 	add_check(arr, "clsact", !rc, detail,
 		  "enable CONFIG_NET_SCH_INGRESS and CONFIG_NET_CLS_BPF (modules sch_ingress, cls_bpf)");
+
+	/* not having tcx is no failure: clsact takes over, unless --attach tcx */
+	tcx = nc_attach_has_tcx();
+	snprintf(detail, sizeof(detail), "%s; the classifier is attached with %s",
+		 tcx ? "tcx links available" : "no tcx in this kernel (Linux 6.6+)",
+		 !strcmp(nc_attach_mode_name(), "auto") ? (tcx ? "tcx" : "tc (clsact + cls_bpf)") :
+		 nc_attach_mode_name());
+	add_check(arr, "tcx", tcx || strcmp(nc_attach_mode_name(), "tcx"), detail,
+		  "use Linux 6.6 or later, or start netchaosd with --attach tc");
 
 	rc = nc_qdisc_probe_netem(&netem, reason, sizeof(reason));
 	snprintf(detail, sizeof(detail), "%s",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Protocol command handlers. The table below is the list of commands the
- * agent speaks; each handler gets a request that passed nc_msg_parse()
+ * agent speaks; each handler gets a request that passed nc_request_parse()
  * (size, JSON object, version, "cmd") and validates its own fields.
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "containers.h"
 #include "doctor.h"
 #include "handlers.h"
@@ -44,8 +45,8 @@ json_object *nc_rule_json(const struct nc_fault_info *info)
 	json_object_object_del(obj, "dry_run");
 	json_object_object_del(obj, "force");
 	json_object_object_add(obj, "remaining_ms", json_object_new_int64((int64_t)info->remaining_ms));
-	json_object_object_add(obj, "matched", json_object_new_int64((int64_t)info->counters.matched));
-	json_object_object_add(obj, "affected", json_object_new_int64((int64_t)info->counters.affected));
+	json_object_object_add(obj, "matched", json_object_new_uint64(info->counters.matched));
+	json_object_object_add(obj, "affected", json_object_new_uint64(info->counters.affected));
 	json_object_object_add(obj, "state", json_object_new_string("active"));
 	json_object_object_add(obj, "entries", json_object_new_int64((int64_t)info->entries));
 	ifaces = json_object_new_array();
@@ -326,6 +327,7 @@ static json_object *handle_status(struct nc_agent *a, json_object *req, const st
 		json_object_object_add(kernel, "release", json_object_new_string(u.release));
 	json_object_object_add(kernel, "btf", json_object_new_boolean(!access("/sys/kernel/btf/vmlinux", R_OK)));
 	json_object_object_add(kernel, "bpf_faults", json_object_new_boolean(1));
+	json_object_object_add(kernel, "attach", json_object_new_string(nc_attach_mode_name()));
 	{
 		char reason[256] = "";
 		bool netem = false;

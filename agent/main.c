@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "containers.h"
 #include "datapath.h"
 #include "faults.h"
@@ -72,6 +73,9 @@ static void usage(FILE *f)
 		"      --protect-port N     never fault port N (source or destination) unless\n"
 		"                           a rule says --force; repeatable, up to 8\n"
 		"                           (default: 22; 0 protects nothing)\n"
+		"      --attach MODE        how the classifier hooks in: tcx (BPF links,\n"
+		"                           Linux >= 6.6), tc (clsact + cls_bpf), or auto\n"
+		"                           (default: tcx when the kernel has it)\n"
 		"  -v, --verbose            debug logging\n"
 		"  -h, --help               this help\n",
 		NC_DEFAULT_SOCKET);
@@ -89,6 +93,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "deadman", required_argument, NULL, 'd' },
 		{ "seen-mark", required_argument, NULL, 'm' },
 		{ "protect-port", required_argument, NULL, 'P' },
+		{ "attach", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -112,6 +117,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'K':
 			o->docker_sock = optarg;
 			break;
+		case 'A': {
+			enum nc_attach_mode mode;
+
+			if (nc_attach_mode_parse(optarg, &mode)) {
+				fprintf(stderr, "netchaosd: --attach takes auto, tcx or tc, not '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			nc_attach_set_mode(mode);
+			break;
+		}
 		case 'R':
 			errno = 0;
 			v = strtoul(optarg, &end, 10);

@@ -176,7 +176,7 @@ static void client_request(struct client *c, const char *buf, size_t len)
 	json_object *req = NULL, *reply;
 	int ret;
 
-	ret = nc_msg_parse(buf, len, &req, err, sizeof(err));
+	ret = nc_request_parse(buf, len, &req, err, sizeof(err));
 	if (ret) {
 		reply = nc_reply_error("%s", err);
 	} else {

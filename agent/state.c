@@ -70,7 +70,7 @@ static uint64_t owner_heartbeat(int ifindex, enum bpf_tc_attach_point point, __u
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NC_TC_HANDLE, .priority = NC_TC_PRIORITY);
 	struct bpf_prog_info info = { 0 };
-	__u32 map_ids[16], len = sizeof(info);
+	__u32 map_ids[16] = { 0 }, len = sizeof(info);
 	uint64_t heartbeat = 0;
 	int prog_fd;
 

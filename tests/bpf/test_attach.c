@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Namespaces, links and clsact attachment against the running kernel: every
- * test gets two fresh network namespaces joined by a veth pair, and checks the
- * result with iproute2 (tc, run in the namespace with nsenter) and, for the
- * datapath, with real UDP traffic. Needs root; skips when BPF is unavailable.
+ * Namespaces, links and both ways of attaching (tc: clsact + cls_bpf; tcx
+ * links) against the running kernel: every test gets two fresh network
+ * namespaces joined by a veth pair, and checks the result with iproute2 (tc,
+ * run in the namespace with nsenter), BPF_PROG_QUERY for tcx, and, for the
+ * datapath, with real UDP traffic. Needs root; skips when BPF is unavailable,
+ * and the tcx tests on a kernel without tcx (< 6.6: the VM tier's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -242,6 +245,20 @@ static int setup_entered(void **state)
 		return -1;
 	f->ifindex = if_nametoindex(f->dev);
 	return f->ifindex > 0 ? 0 : -1;
+}
+
+/* The tc tests: clsact and cls_bpf, whatever the kernel offers. */
+static int setup_tc(void **state)
+{
+	nc_attach_set_mode(NC_ATTACH_TC);
+	return setup_entered(state);
+}
+
+/* The tcx tests: skipped where the kernel has no tcx. */
+static int setup_tcx(void **state)
+{
+	nc_attach_set_mode(NC_ATTACH_TCX);
+	return setup_entered(state);
 }
 
 static int teardown_ns(void **state)
@@ -716,6 +733,159 @@ static void test_attach_detach_cycles(void **state)
 	       t_detach[TIMING_ROUNDS - 1]);
 }
 
+/* ---- tcx ------------------------------------------------------------------ */
+
+/* Programs tcx runs on ifindex in one direction (-EINVAL: no tcx here). */
+static int tcx_count(int ifindex, int type)
+{
+	__u32 ids[16], cnt = 16, flags = 0;
+
+	if (bpf_prog_query(ifindex, type, 0, &flags, ids, &cnt))
+		return -errno;
+	return (int)cnt;
+}
+
+#define SKIP_WITHOUT_TCX()                                                          \
+	do {                                                                        \
+		SKIP_IF_NEEDED();                                                   \
+		if (tcx_count(f->ifindex, NC_BPF_TCX_EGRESS) == -EINVAL) {          \
+			printf("# SKIP no tcx in kernel (needs 6.6)\n");            \
+			skip();                                                     \
+		}                                                                   \
+	} while (0)
+
+static void test_tcx_attach_detach(void **state)
+{
+	struct fixture *f = *state;
+	struct nc_attachment a;
+
+	SKIP_WITHOUT_TCX();
+	assert_true(udp_delivered(f));
+	assert_int_equal(nc_attach(f->ifindex, f->dev, progs.drop, progs.pass, &a), 0);
+	assert_true(a.tcx && a.egress && a.ingress);
+	assert_false(a.created_clsact);
+	assert_string_equal(nc_attach_mode_name(), "tcx");
+	/* no qdisc: nothing grafted on the device */
+	assert_false(has_qdisc(f, "clsact"));
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_EGRESS), 1);
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_INGRESS), 1);
+	assert_false(udp_delivered(f)); /* the egress program drops */
+	assert_int_equal(nc_detach(&a), 0);
+	assert_false(a.tcx || a.egress || a.ingress);
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_EGRESS), 0);
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_INGRESS), 0);
+	assert_true(udp_delivered(f));
+	assert_int_equal(nc_detach(&a), 0); /* nothing left to do */
+}
+
+/* Another tool's clsact filter still runs after our tcx program, and stays. */
+static void test_tcx_leaves_other_filters_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct nc_attachment a;
+
+	SKIP_WITHOUT_TCX();
+	attach_by_hand(f->ifindex, BPF_TC_EGRESS, progs.drop, 7, 7);
+	assert_false(udp_delivered(f));
+	assert_int_equal(nc_attach(f->ifindex, f->dev, progs.pass, progs.pass, &a), 0);
+	assert_true(a.tcx);
+	assert_false(udp_delivered(f)); /* ours said "next": the filter still drops */
+	assert_int_equal(nc_detach(&a), 0);
+	assert_true(has_qdisc(f, "clsact"));
+	assert_int_equal(count_filters(f, "egress"), 1);
+}
+
+static void test_tcx_attach_failure_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct nc_attachment a;
+	int not_a_prog;
+
+	SKIP_WITHOUT_TCX();
+	not_a_prog = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(not_a_prog >= 0);
+	assert_true(nc_attach(f->ifindex, f->dev, progs.pass, not_a_prog, &a) < 0);
+	close(not_a_prog);
+	assert_false(a.tcx || a.egress || a.ingress);
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_EGRESS), 0);
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_INGRESS), 0);
+	assert_false(has_qdisc(f, "clsact"));
+}
+
+/* A process that dies with its links attached leaves nothing behind. */
+static void test_tcx_links_die_with_the_process(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	pid_t pid;
+
+	SKIP_WITHOUT_TCX();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct nc_attachment a;
+
+		/* attached, and killed without detaching */
+		if (nc_attach(f->ifindex, f->dev, progs.drop, progs.drop, &a) ||
+		    tcx_count(f->ifindex, NC_BPF_TCX_EGRESS) != 1)
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* link release is immediate on the last fd's close */
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_EGRESS), 0);
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_INGRESS), 0);
+	assert_true(udp_delivered(f));
+}
+
+static void test_tcx_attach_detach_cycles(void **state)
+{
+	struct fixture *f = *state;
+	double t_attach[TIMING_ROUNDS], t_detach[TIMING_ROUNDS];
+	struct nc_attachment a;
+	struct timespec t0;
+	int i;
+
+	SKIP_WITHOUT_TCX();
+	for (i = 0; i < TIMING_ROUNDS; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(nc_attach(f->ifindex, f->dev, progs.pass, progs.pass, &a), 0);
+		t_attach[i] = ms_since(&t0);
+		assert_true(a.tcx);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(nc_detach(&a), 0);
+		t_detach[i] = ms_since(&t0);
+	}
+	assert_int_equal(tcx_count(f->ifindex, NC_BPF_TCX_EGRESS), 0);
+	qsort(t_attach, TIMING_ROUNDS, sizeof(double), cmp_double);
+	qsort(t_detach, TIMING_ROUNDS, sizeof(double), cmp_double);
+	printf("# tcx, %d cycles: attach median %.3f ms (max %.3f), detach median %.3f ms "
+	       "(max %.3f)\n",
+	       TIMING_ROUNDS, t_attach[TIMING_ROUNDS / 2], t_attach[TIMING_ROUNDS - 1],
+	       t_detach[TIMING_ROUNDS / 2], t_detach[TIMING_ROUNDS - 1]);
+}
+
+/* auto: tcx where the kernel has it, else tc, and says which. */
+static void test_auto_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct nc_attachment a;
+	bool tcx;
+
+	SKIP_IF_NEEDED();
+	nc_attach_set_mode(NC_ATTACH_AUTO);
+	assert_string_equal(nc_attach_mode_name(), "auto");
+	tcx = tcx_count(f->ifindex, NC_BPF_TCX_EGRESS) != -EINVAL;
+	assert_int_equal(nc_attach(f->ifindex, f->dev, progs.pass, progs.pass, &a), 0);
+	assert_int_equal(a.tcx, tcx);
+	assert_string_equal(nc_attach_mode_name(), tcx ? "tcx" : "tc");
+	assert_int_equal(has_qdisc(f, "clsact"), !tcx);
+	assert_int_equal(nc_detach(&a), 0);
+	assert_false(has_qdisc(f, "clsact"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,28 +893,38 @@ int main(void)
 						teardown_ns),
 		cmocka_unit_test_setup_teardown(test_netns_enter_leave_and_links, setup_ns,
 						teardown_ns),
-		cmocka_unit_test_setup_teardown(test_attach_detach_owns_clsact, setup_entered,
+		cmocka_unit_test_setup_teardown(test_attach_detach_owns_clsact, setup_tc,
 						teardown_ns),
-		cmocka_unit_test_setup_teardown(test_attach_is_in_the_datapath, setup_entered,
+		cmocka_unit_test_setup_teardown(test_attach_is_in_the_datapath, setup_tc,
 						teardown_ns),
 		cmocka_unit_test_setup_teardown(test_detach_keeps_clsact_it_did_not_create,
-						setup_entered, teardown_ns),
+						setup_tc, teardown_ns),
 		cmocka_unit_test_setup_teardown(test_detach_keeps_clsact_with_other_filters,
-						setup_entered, teardown_ns),
+						setup_tc, teardown_ns),
 		cmocka_unit_test_setup_teardown(test_attach_refuses_foreign_filter_at_our_handle,
-						setup_entered, teardown_ns),
-		cmocka_unit_test_setup_teardown(test_attach_failure_leaves_nothing, setup_entered,
+						setup_tc, teardown_ns),
+		cmocka_unit_test_setup_teardown(test_attach_failure_leaves_nothing, setup_tc,
 						teardown_ns),
 		cmocka_unit_test_setup_teardown(test_attach_refuses_plain_ingress_qdisc,
-						setup_entered, teardown_ns),
-		cmocka_unit_test_setup_teardown(test_attach_twice_replaces, setup_entered,
+						setup_tc, teardown_ns),
+		cmocka_unit_test_setup_teardown(test_attach_twice_replaces, setup_tc,
 						teardown_ns),
-		cmocka_unit_test_setup_teardown(test_stale_find_and_remove, setup_entered,
+		cmocka_unit_test_setup_teardown(test_stale_find_and_remove, setup_tc,
 						teardown_ns),
 		cmocka_unit_test_setup_teardown(test_detach_after_interface_deleted,
-						setup_entered, teardown_ns),
-		cmocka_unit_test_setup_teardown(test_attach_detach_cycles, setup_entered,
+						setup_tc, teardown_ns),
+		cmocka_unit_test_setup_teardown(test_attach_detach_cycles, setup_tc,
 						teardown_ns),
+		cmocka_unit_test_setup_teardown(test_tcx_attach_detach, setup_tcx, teardown_ns),
+		cmocka_unit_test_setup_teardown(test_tcx_leaves_other_filters_alone, setup_tcx,
+						teardown_ns),
+		cmocka_unit_test_setup_teardown(test_tcx_attach_failure_leaves_nothing, setup_tcx,
+						teardown_ns),
+		cmocka_unit_test_setup_teardown(test_tcx_links_die_with_the_process, setup_tcx,
+						teardown_ns),
+		cmocka_unit_test_setup_teardown(test_tcx_attach_detach_cycles, setup_tcx,
+						teardown_ns),
+		cmocka_unit_test_setup_teardown(test_auto_mode, setup_entered, teardown_ns),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0); /* keep our "# " lines in order with cmocka's */

@@ -99,7 +99,8 @@ has_netem() {
 	return $ret
 }
 
-# Our filters and qdiscs in a namespace: prints anything netchaos left.
+# Our filters, qdiscs and tcx programs in a namespace: prints anything
+# netchaos left.
 leftovers() { # NS
 	local l
 	for l in $(in_ns "$1" ls /sys/class/net); do
@@ -107,16 +108,20 @@ leftovers() { # NS
 		in_ns "$1" tc filter show dev "$l" ingress 2>/dev/null | grep -E 'nc_tc' | sed "s/^/$l: /"
 		in_ns "$1" tc filter show dev "$l" egress 2>/dev/null | grep -E 'nc_tc' | sed "s/^/$l: /"
 	done
+	in_ns "$1" "$BUILD/tests/nc_hooks" | grep -E ' nc_tc'
 }
 
 # Ids of the BPF programs attached in a namespace (other agents on this host,
 # e.g. a concurrent test's, have their own and must not confuse the check).
 attached_prog_ids() { # NS
 	local l
+	{
 	for l in $(in_ns "$1" ls /sys/class/net); do
 		in_ns "$1" tc filter show dev "$l" ingress 2>/dev/null
 		in_ns "$1" tc filter show dev "$l" egress 2>/dev/null
-	done | grep -oE ' id [0-9]+' | awk '{print $2}' | sort -u
+	done | grep -oE ' id [0-9]+' | awk '{print $2}'
+	in_ns "$1" "$BUILD/tests/nc_hooks" | awk '$4 ~ /^nc_tc/ {print $3}'
+	} | sort -u
 }
 # Which of these program ids still exist in the kernel (freeing is deferred
 # by RCU: allow it a second).

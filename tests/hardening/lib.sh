@@ -116,7 +116,7 @@ bg() {
 	PIDS+=($!)
 }
 
-# clsact qdiscs or our filters left in a namespace.
+# clsact qdiscs, our filters or our tcx programs left in a namespace.
 leftovers() { # NS
 	local l
 	for l in $(in_ns "$1" ls /sys/class/net); do
@@ -126,6 +126,7 @@ leftovers() { # NS
 		in_ns "$1" tc filter show dev "$l" egress 2>/dev/null | grep -E 'nc_tc' |
 			sed "s/^/$l: /" || true
 	done
+	in_ns "$1" "$BUILD/tests/nc_hooks" | grep -E ' nc_tc' || true
 }
 
 # udp_received PORT COUNT [GAP_US]: datagrams from A that reach B's sink on PORT.
