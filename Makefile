@@ -168,7 +168,7 @@ $(BUILD)/bench/bench_classifier: $(BUILD)/bench/bench_classifier.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-bench-tools: all $(BENCH_BIN)
+bench-tools: all $(BENCH_BIN) $(BUILD)/tests/nc_hooks
 
 bench: bench-tools
 	$(Q)bench/bench.sh --quick --build $(BUILD) $(BENCH_ARGS)

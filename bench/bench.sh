@@ -74,6 +74,7 @@ done
 
 # ---- parameters -------------------------------------------------------------
 RULE_COUNTS=(1 100 1000 10000)
+NCTC_COUNTS=(1 10000) # netchaos with --attach tc too, where the kernel has tcx
 if [ "$mode" = quick ]; then
 	ROUNDS=3 UDP_SLICES=20 UDP_SLICE_MS=20 TCP_BYTES=192M LAT_RUNS=30 LAT_RUNS_COLD=10
 	CLS_REPEAT=500000 CLS_ROUNDS=3 IDLE_SECS=3 CLIENTS=32 CLIENT_SECS=3 VM_TIMEOUT=150
@@ -142,9 +143,10 @@ make_pair() {
 }
 
 # start_agent KEY: a netchaosd of its own, socket in WORK
-start_agent() {
+start_agent() { # KEY [agent options...]
 	local key=$1 sock=$WORK/agent-$1.sock
-	"$BUILD/netchaosd" --socket "$sock" --max-rules 16384 >>"$WORK/agent-$key.log" 2>&1 &
+	shift
+	"$BUILD/netchaosd" --socket "$sock" --max-rules 16384 "$@" >>"$WORK/agent-$key.log" 2>&1 &
 	AGENT[$key]=$!
 	PIDS+=($!)
 	SOCK[$key]=$sock
@@ -227,6 +229,22 @@ setup_datapath() {
 			--count "$n" --port-base $RULE_PORT_BASE >"$RAW/load-$key.txt"
 		CONFIGS+=("$key")
 	done
+	# the other way to attach, for comparison (tcx is the default where the
+	# kernel has it; without tcx, nc-N already uses clsact)
+	if "$BUILD/tests/nc_hooks" --has-tcx 2>/dev/null; then
+		for n in "${NCTC_COUNTS[@]}"; do
+			key=nctc-$n
+			make_pair "$key" $idx
+			idx=$((idx + 1))
+			start_agent "$key" --attach tc
+			log "netchaos, --attach tc: loading $n rules through the agent's socket"
+			"$BUILD/bench/ncb_client" load --sock "${SOCK[$key]}" --netns "${NSA[$key]}" \
+				--count "$n" --port-base $RULE_PORT_BASE >"$RAW/load-$key.txt"
+			CONFIGS+=("$key")
+		done
+	fi
+	echo "nc_attach=$("$BUILD/chaosctl" --socket "${SOCK[nc-1]}" --json status |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["kernel"]["attach"])')" >>"$RAW/env.txt"
 	for n in "${RULE_COUNTS[@]}"; do
 		key=tc-$n
 		make_pair "$key" $idx
@@ -286,7 +304,7 @@ setup_datapath() {
 installed_row() {
 	local key=$1 kind=${1%%-*} n=${1#*-} inst matched res
 	case $kind in
-	nc)
+	nc | nctc)
 		# (chaosctl list cannot carry 10,000 rules: its replies stop at 64 KiB)
 		res=$("$BUILD/bench/ncb_client" list --sock "${SOCK[$key]}")
 		inst=$(kv_get "$res" rules) matched=$(kv_get "$res" matched)
@@ -346,7 +364,7 @@ measure_one() {
 
 run_datapath() {
 	local round seq=0 key order tb
-	log "datapath: setting up 15 veth pairs, 4 agents, tc and iptables contenders"
+	log "datapath: setting up the veth pairs, the agents, tc and iptables contenders"
 	setup_datapath
 	echo "key,kind,rules,installed,matched_packets,load_info" >"$RAW/installed.csv"
 	echo "seq,round,config,kind,rules,udp_base_pps,udp_pps,tcp_bps,tcp_skb_per_s" >"$RAW/datapath.csv"

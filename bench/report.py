@@ -73,16 +73,20 @@ def to_float(s):
 KIND_NAME = {
     "base": "no program",
     "nc": "netchaos (eBPF, LPM trie)",
+    "nctc": "netchaos, --attach tc (clsact + cls_bpf)",
     "tc": "tc: htb + u32 filters",
     "ipt": "iptables chain",
 }
 
 
 # ---- 1. datapath ----------------------------------------------------------
-def datapath(raw, plot_path):
+def datapath(raw, plot_path, attach=None):
     rows = read_csv(os.path.join(raw, "datapath.csv"))
     if not rows:
         return None
+    kind_name = dict(KIND_NAME)
+    if attach:
+        kind_name["nc"] = f"netchaos (eBPF, LPM trie; {attach} attach)"
     for r in rows:
         r["seq"] = int(r["seq"])
         r["rules"] = int(r["rules"])
@@ -115,7 +119,7 @@ def datapath(raw, plot_path):
     for r in rows:
         if r["kind"] != "base" and r["config"] not in [c for c, _, _ in configs]:
             configs.append((r["config"], r["kind"], r["rules"]))
-    order = {"ctl": 0, "nc": 1, "tc": 2, "ipt": 3}
+    order = {"ctl": 0, "nc": 1, "nctc": 2, "tc": 3, "ipt": 4}
     configs.sort(key=lambda c: (order.get(c[1], 9), c[2]))
 
     cont = [r for r in rows if r["kind"] != "base"]
@@ -134,7 +138,7 @@ def datapath(raw, plot_path):
         if kind == "ctl":
             name, inst_s, matched = "no program (A/A control: noise floor)", "—", "—"
         else:
-            name = KIND_NAME.get(kind, kind)
+            name = kind_name.get(kind, kind)
             inst_s, matched = inst.get("installed", "?"), inst.get("matched_packets", "?")
             plot.setdefault(kind, {})[n] = (o_udp, o_tcp)
         t.append([name, n, inst_s, matched, f"{len(udp)} / {len(tcp)}", spread(udp),
@@ -147,10 +151,10 @@ def datapath(raw, plot_path):
     # rule loading times
     lt = []
     for key, kind, n in configs:
-        if kind not in ("nc", "tc", "ipt"):
+        if kind not in ("nc", "nctc", "tc", "ipt"):
             continue
         info = installed.get(key, {}).get("load_info", "")
-        if kind == "nc":
+        if kind in ("nc", "nctc"):
             kv = dict(x.split("=", 1) for x in info.split(";") if "=" in x)
             secs = to_float(kv.get("seconds"))
             detail = (f"{n} add requests on one socket connection; per request p50 "
@@ -162,7 +166,7 @@ def datapath(raw, plot_path):
         else:
             secs = to_float(info)
             detail = "one `iptables-restore` (chain, 2 jumps, N rules)"
-        lt.append([KIND_NAME[kind], n, fnum(secs * 1000 if secs is not None else None, "{:.0f}"), detail])
+        lt.append([kind_name[kind], n, fnum(secs * 1000 if secs is not None else None, "{:.0f}"), detail])
     lines.append("")
     lines.append("Time to install the rules (setup, not part of the figures above):")
     lines.append("")
@@ -428,7 +432,7 @@ def main():
     doc.append("Figures only: benchmarks assert nothing about speed. Raw data: `" +
                os.path.basename(os.path.normpath(a.raw)) + "/`.")
     sections = [
-        ("1. Datapath overhead: rules present, traffic not matched", datapath(a.raw, a.plot_data),
+        ("1. Datapath overhead: rules present, traffic not matched", datapath(a.raw, a.plot_data, env.get("nc_attach")),
          "Each contender has its own identical veth pair between two namespaces (198.18.k.1 → .2); "
          "the rules are installed in the sending namespace, on ports 20000.. (TCP and UDP "
          "alternately), and the measured traffic (UDP to port 9000, TCP to 5201) matches none of "
