@@ -61,6 +61,7 @@ struct nc_faults {
 	size_t owned; /* members of other rules (containers.c) among count */
 	uint32_t next_id;
 	uint32_t next_member_id;
+	uint64_t next_expiry_ns; /* no rule of its own expires before this */
 	const char *state_file; /* NULL: no record kept */
 	uint8_t minors[NC_QDISC_MINOR_MAX / 8 + 1]; /* netem class minors in use */
 };
@@ -535,6 +536,8 @@ static int fault_add(struct nc_faults *f, const struct nc_rule_spec *spec, uint3
 	ft->qrules = qrules;
 	ft->n_qrules = n_qrules;
 	ft->expires_ns = rule.expires_ns;
+	if (!owner && ft->expires_ns < f->next_expiry_ns)
+		f->next_expiry_ns = ft->expires_ns;
 	ft->entries = entries;
 	ft->spec = eff;
 	snprintf(ft->interfaces, sizeof(ft->interfaces), "%s", info->interfaces);
@@ -717,6 +720,9 @@ int nc_faults_change(struct nc_faults *f, uint32_t id, const struct nc_change_re
 	}
 	ft->spec = spec;
 	ft->expires_ns = expires;
+	/* an earlier end moves the next walk; a later one is found by it */
+	if (!ft->owner && expires < f->next_expiry_ns)
+		f->next_expiry_ns = expires;
 	fault_info(f, ft, nc_now_boottime_ns(), info);
 	return 0;
 }
@@ -808,8 +814,13 @@ int nc_faults_list(struct nc_faults *f, struct nc_fault_info **infos, size_t *co
 
 uint64_t nc_faults_expire(struct nc_faults *f)
 {
-	uint64_t now = nc_now_boottime_ns(), next = UINT64_MAX;
+	uint64_t now = nc_now_boottime_ns(), next = UINT64_MAX, next_ns = UINT64_MAX;
 	struct fault **pos = &f->head;
+
+	/* the walk touches every rule: only when one may be due */
+	if (now < f->next_expiry_ns)
+		return f->next_expiry_ns == UINT64_MAX ? UINT64_MAX :
+							 (f->next_expiry_ns - now) / 1000000;
 
 	while (*pos) {
 		struct fault *ft = *pos;
@@ -826,8 +837,11 @@ uint64_t nc_faults_expire(struct nc_faults *f)
 		}
 		if ((ft->expires_ns - now) / 1000000 < next)
 			next = (ft->expires_ns - now) / 1000000;
+		if (ft->expires_ns < next_ns)
+			next_ns = ft->expires_ns;
 		pos = &ft->next;
 	}
+	f->next_expiry_ns = next_ns;
 	return next;
 }
 
