@@ -530,25 +530,27 @@ int nc_attach(int ifindex, const char *ifname, int egress_fd, int ingress_fd,
 	out->egress_link = out->ingress_link = -1;
 	snprintf(out->ifname, sizeof(out->ifname), "%s", ifname);
 
-	if (attach_mode != NC_ATTACH_TC && !attach_tcx_supported(ifindex)) {
-		if (attach_mode == NC_ATTACH_TCX) {
-			pr_err("%s: cannot attach with tcx: this kernel has no tcx (Linux 6.6 or "
-			       "later; netchaosd --attach tc uses clsact instead)", ifname);
-			return -EOPNOTSUPP;
-		}
+	/* auto settles on the first attach: tcx if the kernel has it and
+	 * lets us, else tc for the agent's lifetime */
+	if (attach_mode == NC_ATTACH_AUTO && !attach_tcx_supported(ifindex)) {
 		pr_info("tcx is not available in this kernel: attaching with clsact and cls_bpf");
 		attach_mode = NC_ATTACH_TC;
 	}
 	if (attach_mode != NC_ATTACH_TC) {
 		err = attach_tcx(ifindex, ifname, egress_fd, ingress_fd, out);
-		if (err) {
+		if (!err) {
+			if (attach_mode == NC_ATTACH_AUTO)
+				pr_info("attaching with tcx links (no qdisc)");
+			attach_mode = NC_ATTACH_TCX;
+			return 0;
+		}
+		if (attach_mode == NC_ATTACH_TCX) {
 			pr_err("%s: cannot attach with tcx: %s", ifname, strerror(-err));
 			return err;
 		}
-		if (attach_mode == NC_ATTACH_AUTO)
-			pr_info("attaching with tcx links (no qdisc)");
-		attach_mode = NC_ATTACH_TCX;
-		return 0;
+		pr_warn("%s: cannot attach with tcx (%s): using clsact and cls_bpf instead",
+			ifname, strerror(-err));
+		attach_mode = NC_ATTACH_TC;
 	}
 	return attach_tc(ifindex, ifname, egress_fd, ingress_fd, out);
 }

@@ -1476,8 +1476,10 @@ static int rule_change_members(struct nc_containers *cs, struct crule *r,
 	for (size_t i = 0; i < r->n; i++)
 		n += r->m[i].n_faults;
 	todo = calloc(n ? n : 1, sizeof(*todo));
-	if (!todo)
+	if (!todo) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	n = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		for (size_t k = 0; k < r->m[i].n_faults; k++) {
@@ -1500,6 +1502,14 @@ static int rule_change_members(struct nc_containers *cs, struct crule *r,
 	return ret;
 }
 
+bool nc_containers_has(const struct nc_containers *cs, uint32_t id)
+{
+	for (const struct crule *r = cs->rules; r; r = r->next)
+		if (r->id == id)
+			return true;
+	return false;
+}
+
 int nc_containers_change(struct nc_containers *cs, const struct nc_change_req *req,
 			 json_object **rule, char *err, size_t errlen)
 {
@@ -1509,8 +1519,10 @@ int nc_containers_change(struct nc_containers *cs, const struct nc_change_req *r
 	uint64_t now = now_ns();
 	int ret;
 
-	if (!r)
+	if (!r) {
+		snprintf(err, errlen, "no rule %u", req->id);
 		return -ENOENT;
+	}
 	if (r->ended) {
 		snprintf(err, errlen, "rule %u has ended (%s)", r->id, r->reason);
 		return -ESRCH;
@@ -1558,7 +1570,13 @@ reply:
 		    json_object_object_get_ex(tmp, "fault", &fault))
 			json_object_object_add(*rule, "fault", json_object_get(fault));
 		json_object_put(tmp);
+		if (req->has_duration)
+			json_object_object_add(*rule, "remaining_ms",
+					       json_object_new_uint64(req->duration_ms));
 	}
+	if (!*rule)
+		snprintf(err, errlen, "out of memory (%s)",
+			 req->dry_run ? "nothing changed" : "the change was made");
 	return *rule ? 0 : -ENOMEM;
 }
 

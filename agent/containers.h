@@ -59,10 +59,11 @@ int nc_containers_add(struct nc_containers *cs, const struct nc_rule_spec *spec,
 int nc_containers_list(struct nc_containers *cs, json_object *arr);
 /* End rule id. -ENOENT if it is not a container rule. */
 int nc_containers_clear(struct nc_containers *cs, uint32_t id);
+/* Is id a container rule (live or recently ended)? */
+bool nc_containers_has(const struct nc_containers *cs, uint32_t id);
 /* change for container rule req->id: every running member's kernel rules,
  * all or nothing, and the rule's spec for members re-applied later. On
- * success *rule is the rule object. -ENOENT if it is not a container rule;
- * other errors with err. */
+ * success *rule is the rule object; errors with err. */
 int nc_containers_change(struct nc_containers *cs, const struct nc_change_req *req,
 			 json_object **rule, char *err, size_t errlen);
 /* End every container rule; their ids into ids (up to max). Returns how many. */

@@ -122,23 +122,23 @@ static const char *scope_name(const struct scope *s)
 
 static void scope_detach_all(struct scope *s)
 {
-	int saved, err;
+	int saved = -1, err;
 
 	if (!s->n_atts)
 		return;
+	/* tcx links close from anywhere; tc filters need the namespace */
 	err = nc_netns_enter(&s->ns, &saved);
-	if (err) {
+	if (err)
 		pr_warn("cannot enter network namespace %s to detach: %s", scope_name(s),
 			strerror(-err));
-		return;
-	}
 	for (size_t i = s->n_atts; i-- > 0;) {
-		err = nc_detach(&s->atts[i]);
-		if (err)
-			pr_warn("detach from %s in %s: %s", s->atts[i].ifname, scope_name(s),
-				strerror(-err));
+		if (err && !s->atts[i].tcx)
+			continue;
+		if (nc_detach(&s->atts[i]))
+			pr_warn("detach from %s in %s failed", s->atts[i].ifname, scope_name(s));
 	}
-	nc_netns_leave(saved);
+	if (!err)
+		nc_netns_leave(saved);
 	free(s->atts);
 	s->atts = NULL;
 	s->n_atts = 0;
@@ -281,8 +281,10 @@ static int attach_links(struct nc_faults *f, uint32_t scope_id, const struct tar
 		return ret;
 	}
 	grown = realloc(s->atts, (s->n_atts + t->n_sel) * sizeof(*s->atts));
-	if (!grown)
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	s->atts = grown;
 	for (size_t i = 0; i < t->n_sel; i++) {
 		const struct nc_link *l = t->sel[i];

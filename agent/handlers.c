@@ -160,7 +160,7 @@ static json_object *handle_change(struct nc_agent *a, json_object *req, const st
 	struct nc_change_req ch;
 	struct nc_fault_info info;
 	json_object *reply, *rule = NULL;
-	char err[512], fault[NC_DESCRIBE_FAULT_MAX];
+	char err[512] = "", fault[NC_DESCRIBE_FAULT_MAX];
 	int ret;
 
 	ret = nc_change_from_json(req, &ch, err, sizeof(err));
@@ -168,8 +168,9 @@ static json_object *handle_change(struct nc_agent *a, json_object *req, const st
 		return nc_reply_error("%s", err);
 	if (ch.id >= NC_FAULT_MEMBER_ID_BASE)
 		return nc_reply_error("no rule %u", ch.id);
-	ret = nc_containers_change(a->containers, &ch, &rule, err, sizeof(err));
-	if (ret == -ENOENT) {
+	if (nc_containers_has(a->containers, ch.id)) {
+		ret = nc_containers_change(a->containers, &ch, &rule, err, sizeof(err));
+	} else {
 		ret = nc_faults_change(a->faults, ch.id, &ch, &info, err, sizeof(err));
 		if (!ret)
 			rule = nc_rule_json(&info);

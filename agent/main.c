@@ -125,6 +125,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 					optarg);
 				return -EINVAL;
 			}
+			if (mode == NC_ATTACH_TCX && !nc_attach_has_tcx()) {
+				fprintf(stderr, "netchaosd: --attach tcx: this kernel has no tcx (Linux "
+						"6.6 or later); use --attach tc or auto\n");
+				return -EINVAL;
+			}
 			nc_attach_set_mode(mode);
 			break;
 		}

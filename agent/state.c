@@ -63,20 +63,52 @@ out:
 	return err;
 }
 
-/* The heartbeat of the agent owning the program at our handle on this hook,
- * or 0 if there is none. */
-static uint64_t owner_heartbeat(int ifindex, enum bpf_tc_attach_point point, __u32 *map_id)
+/* Up to max ids of our programs on ifindex: the tc filters at our
+ * handle/priority and the tcx programs named NC_TC_PROG_PREFIX*. */
+static size_t our_progs(int ifindex, __u32 *ids, size_t max)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NC_TC_HANDLE, .priority = NC_TC_PRIORITY);
+	static const enum bpf_tc_attach_point points[] = { BPF_TC_EGRESS, BPF_TC_INGRESS };
+	static const int tcx[] = { NC_BPF_TCX_EGRESS, NC_BPF_TCX_INGRESS };
+	size_t n = 0;
+
+	for (size_t i = 0; i < 2 && n < max; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = points[i]);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NC_TC_HANDLE,
+				    .priority = NC_TC_PRIORITY);
+
+		if (!bpf_tc_query(&hook, &opts))
+			ids[n++] = opts.prog_id;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		__u32 qids[16] = { 0 }, cnt = 16, flags = 0;
+
+		if (bpf_prog_query(ifindex, tcx[i], 0, &flags, qids, &cnt))
+			continue; /* no tcx in this kernel */
+		for (__u32 k = 0; k < cnt && k < 16 && n < max; k++) {
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+			int fd = bpf_prog_get_fd_by_id(qids[k]);
+
+			if (fd < 0)
+				continue;
+			if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			    !strncmp(info.name, NC_TC_PROG_PREFIX, strlen(NC_TC_PROG_PREFIX)))
+				ids[n++] = qids[k];
+			close(fd);
+		}
+	}
+	return n;
+}
+
+/* The heartbeat in the nc_global map of program prog_id, or 0. */
+static uint64_t owner_heartbeat(__u32 prog_id, __u32 *map_id)
+{
 	struct bpf_prog_info info = { 0 };
 	__u32 map_ids[16] = { 0 }, len = sizeof(info);
 	uint64_t heartbeat = 0;
 	int prog_fd;
 
-	if (bpf_tc_query(&hook, &opts))
-		return 0;
-	prog_fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	prog_fd = bpf_prog_get_fd_by_id(prog_id);
 	if (prog_fd < 0)
 		return 0;
 	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
@@ -114,13 +146,11 @@ struct owner_cache {
 /* A live agent beats every 100 ms. A recent beat may still be the last one
  * of an agent that just died (a supervisor restarting it at once), so wait
  * until it is ALIVE_NS old and see whether it moved. */
-static bool owner_alive(int ifindex, struct owner_cache *cache)
+static bool owner_alive(const __u32 *progs, size_t n_progs, struct owner_cache *cache)
 {
-	enum bpf_tc_attach_point points[] = { BPF_TC_EGRESS, BPF_TC_INGRESS };
-
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < n_progs; i++) {
 		__u32 map_id = 0;
-		uint64_t hb = owner_heartbeat(ifindex, points[i], &map_id);
+		uint64_t hb = owner_heartbeat(progs[i], &map_id);
 		uint64_t now = nc_now_boottime_ns();
 		bool alive = false;
 		size_t k;
@@ -137,7 +167,7 @@ static bool owner_alive(int ifindex, struct owner_cache *cache)
 				__u32 again;
 
 				usleep((useconds_t)((hb + ALIVE_NS - now) / 1000 + 50000));
-				alive = owner_heartbeat(ifindex, points[i], &again) != hb;
+				alive = owner_heartbeat(progs[i], &again) != hb;
 			}
 			if (cache->n < 32) {
 				cache->map_id[cache->n] = map_id;
@@ -162,6 +192,8 @@ static int sweep_current(const char *nsname, struct owner_cache *cache)
 		return err;
 	for (size_t i = 0; i < n; i++) {
 		const struct nc_link *l = &links[i];
+		__u32 progs[8];
+		size_t n_progs;
 		bool ours = false;
 		int q;
 
@@ -170,7 +202,10 @@ static int sweep_current(const char *nsname, struct owner_cache *cache)
 			continue;
 		if (nc_attach_find_stale(l->ifindex, &ours))
 			continue;
-		if (ours && owner_alive(l->ifindex, cache)) {
+		/* tc filters of a dead agent stay; tcx links die with it, so a
+		 * tcx program of ours belongs to a running (maybe hung) agent */
+		n_progs = our_progs(l->ifindex, progs, sizeof(progs) / sizeof(progs[0]));
+		if (n_progs && owner_alive(progs, n_progs, cache)) {
 			pr_info("%s/%s carries the classifier of another live agent: left alone",
 				nsname, l->name);
 			continue;

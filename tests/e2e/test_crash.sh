@@ -50,8 +50,19 @@ crash_run() {
 		check "tc: SIGKILL: the dead agent's filters are still attached (inert)" test -n "$left"
 	fi
 
+	# netem trees stand-ins (an htb root at our handle, what the sweep
+	# looks for; this kernel may lack sch_netem): the live second agent's in
+	# NS_C, a dead agent's in NS_B
+	in_ns "$NS_C" tc qdisc add dev vca-$SUFFIX root handle 4e43: htb
+	in_ns "$NS_B" tc qdisc add dev vba-$SUFFIX root handle 4e43: htb
+
 	start_agent -v --attach "$mode" || not_ok "$mode: a new agent starts over the dead one's socket"
 	sleep 0.2
+	check "$mode: restart: the live second agent's qdisc tree left alone" \
+		bash -c "ip netns exec $NS_C tc qdisc show dev vca-$SUFFIX | grep -q 'htb 4e43:'"
+	check "$mode: restart: a dead agent's qdisc tree removed" \
+		bash -c "! ip netns exec $NS_B tc qdisc show dev vba-$SUFFIX | grep -q 'htb 4e43:'"
+	in_ns "$NS_C" tc qdisc del dev vca-$SUFFIX root
 	for ns in "$NS_A" "$NS_B"; do
 		left=$(leftovers "$ns")
 		check "$mode: restart: nothing of the dead agent left in ${ns%%-*}${left:+: $left}" test -z "$left"
