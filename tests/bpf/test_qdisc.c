@@ -183,6 +183,24 @@ static void assert_same_state(const char *what, const char *before, const char *
 	}
 }
 
+/*
+ * dev's set-up is back to before: read it until it is, for up to 2 s. A
+ * deleted filter's actions are freed after an RCU grace period, so right
+ * after a restore that re-created a filter with the same action index, tc
+ * may still count the old binding ("ref 2 bind 2") on a loaded machine.
+ */
+static void assert_state_back(const struct fixture *f, const char *dev, const char *what,
+			      const char *before, char *after, size_t len)
+{
+	for (int i = 0; i < 20; i++) {
+		tc_state(f, dev, after, len);
+		if (!strcmp(before, after))
+			return;
+		usleep(100000);
+	}
+	assert_same_state(what, before, after);
+}
+
 static bool link_exists(const struct fixture *f, const char *name)
 {
 	return in_ns(f, "ip link show dev %s", name) == 0;
@@ -467,8 +485,7 @@ static void test_rule_add_without_netem(void **state)
 	assert_string_equal(err, MISSING_MSG);
 	assert_int_equal(classid, 0);
 	assert_int_equal(redirect, -1);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("failed rule_add", before, after);
+	assert_state_back(f, f->dev, "failed rule_add", before, after, sizeof(after));
 	assert_false(link_exists(f, ifb));
 	/* nothing recorded either */
 	assert_int_equal(nc_qdisc_rule_del(f->ifindex, false, 1), -ENOENT);
@@ -493,15 +510,13 @@ static void undo_case(struct fixture *f, const char *what, const char *setup_cmd
 	assert_int_equal(nc_qdisc_rule_add(f->ifindex, false, 7, &p, &classid, &redirect, err,
 					   sizeof(err)), -EOPNOTSUPP);
 	assert_string_equal(err, MISSING_MSG);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state(what, before, after);
+	assert_state_back(f, f->dev, what, before, after, sizeof(after));
 	nc_qdisc_ifb_name(f->ifindex, ifb);
 	assert_int_equal(nc_qdisc_rule_add(f->ifindex, true, 7, &p, &classid, &redirect, err,
 					   sizeof(err)), -EOPNOTSUPP);
 	assert_false(link_exists(f, ifb));
 	/* no steering filter, no clsact left either */
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state(what, before, after);
+	assert_state_back(f, f->dev, what, before, after, sizeof(after));
 	printf("# undo exact: %s\n", what);
 }
 
@@ -555,8 +570,7 @@ static void snapshot_case(struct fixture *f, const char *dev, const char *what)
 			       "tc class add dev %s parent %x: classid %x:1 htb rate 1gbit",
 			       dev, NC_QDISC_MAJOR, dev, NC_QDISC_MAJOR, NC_QDISC_MAJOR), 0);
 	assert_int_equal(nc_qdisc_snapshot_restore(s, &exact, err, sizeof(err)), 0);
-	tc_state(f, dev, after, sizeof(after));
-	assert_same_state(what, before, after);
+	assert_state_back(f, dev, what, before, after, sizeof(after));
 	assert_true(exact);
 	printf("# restore exact: %s%s\n", what,
 	       nc_qdisc_snapshot_is_default(s) ? " (kernel default)" : "");
@@ -651,8 +665,7 @@ static void test_cleanup_stale(void **state)
 			       f->dev, NC_QDISC_MAJOR, f->dev, NC_QDISC_MAJOR, NC_QDISC_MAJOR, ifb),
 			 0);
 	assert_int_equal(nc_qdisc_cleanup_stale(f->ifindex, f->dev), 1);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("stale tree removed", before, after);
+	assert_state_back(f, f->dev, "stale tree removed", before, after, sizeof(after));
 	assert_false(link_exists(f, ifb));
 	assert_int_equal(nc_qdisc_cleanup_stale(f->ifindex, f->dev), 0);
 	/* not ours: a user's htb with another handle, a non-IFB of that name */
@@ -749,8 +762,7 @@ static void test_egress_delay_change_del(void **state)
 	assert_null(strstr(out, "5ms"));
 
 	assert_int_equal(nc_qdisc_rule_del(f->ifindex, false, 1), 0);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("default root after the last rule", before, after);
+	assert_state_back(f, f->dev, "default root after the last rule", before, after, sizeof(after));
 	rtt = rtt_ms(steered, 5);
 	assert_rtt_fast("formerly steered flow after rule_del", rtt);
 	close(steered);
@@ -789,8 +801,7 @@ static void test_two_rules(void **state)
 	assert_rtt_fast("rule 1's flow after its rule is gone", rtt_ms(s1, 5));
 	assert_rtt_near("rule 2 still there", rtt_ms(s2, 7), 60, base);
 	assert_int_equal(nc_qdisc_rule_del(f->ifindex, false, 2), 0);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("user tbf root after the last rule", before, after);
+	assert_state_back(f, f->dev, "user tbf root after the last rule", before, after, sizeof(after));
 	close(s1);
 	close(s2);
 	close(plain);
@@ -811,8 +822,7 @@ static void test_restore_after_rules(void **state)
 	assert_int_equal(nc_qdisc_rule_add(f->ifindex, false, 9, &p, &c, &redirect, err,
 					   sizeof(err)), 0);
 	assert_int_equal(nc_qdisc_rule_del(f->ifindex, false, 9), 0);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("user htb tree after a rule", before, after);
+	assert_state_back(f, f->dev, "user htb tree after a rule", before, after, sizeof(after));
 
 	snprintf(mq, sizeof(mq), "ncqm%d", getpid() % 100000);
 	assert_int_equal(in_ns(f, "ip link add %s numtxqueues 4 type ifb && ip link set %s up",
@@ -822,8 +832,7 @@ static void test_restore_after_rules(void **state)
 	assert_int_equal(nc_qdisc_rule_add(mqidx, false, 1, &p, &c, &redirect, err, sizeof(err)),
 			 0);
 	assert_int_equal(nc_qdisc_rule_del(mqidx, false, 1), 0);
-	tc_state(f, mq, after, sizeof(after));
-	assert_same_state("mq default after a rule", before, after);
+	assert_state_back(f, mq, "mq default after a rule", before, after, sizeof(after));
 	printf("# restore exact after real rules: user htb tree, mq default\n");
 }
 
@@ -931,8 +940,7 @@ static void test_ingress_ifb(void **state)
 	assert_int_equal(nc_qdisc_rule_del(f->ifindex, true, 3), 0);
 	assert_false(link_exists(f, ifb));
 	/* filter, IFB and the clsact the module created: all gone */
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("interface after the ingress rule", before, after);
+	assert_state_back(f, f->dev, "interface after the ingress rule", before, after, sizeof(after));
 	ns_output(f, out, sizeof(out), "tc qdisc show dev %s", f->dev);
 	assert_null(strstr(out, "clsact"));
 	close(steered);
@@ -1014,8 +1022,7 @@ static void test_cleanup_keeps_live_tree(void **state)
 	assert_non_null(strstr(after, "qdisc netem 4: parent 4e43:4"));
 	assert_int_equal(nc_qdisc_rule_del(f->ifindex, true, 4), 0);
 	assert_int_equal(nc_qdisc_rule_del(f->ifindex, false, 4), 0);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("after egress and ingress rules", before, after);
+	assert_state_back(f, f->dev, "after egress and ingress rules", before, after, sizeof(after));
 }
 
 /* A netchaosd that dies with rules in place, and the next one cleaning up. */
@@ -1064,8 +1071,7 @@ static void test_cleanup_after_crash(void **state)
 	assert_string_equal(out, "");
 	/* the clsact the dead agent made stays (nc_attach_remove_stale's) */
 	assert_int_equal(in_ns(f, "tc qdisc del dev %s clsact", f->dev), 0);
-	tc_state(f, f->dev, after, sizeof(after));
-	assert_same_state("after cleaning up a crashed agent", before, after);
+	assert_state_back(f, f->dev, "after cleaning up a crashed agent", before, after, sizeof(after));
 	assert_int_equal(nc_qdisc_cleanup_stale(f->ifindex, f->dev), 0);
 }
 

@@ -86,6 +86,7 @@ struct fake_maps {
 };
 
 static struct fake_maps maps;
+static bool updating; /* the next rule writes are in-place updates */
 
 /* Which scope owns a slot (set by the fake faults before each insert). */
 static uint32_t slot_scope[NC_MAX_RULES];
@@ -231,6 +232,14 @@ static int fake_rule_update(void *ctx, uint32_t slot, const struct nc_rule *rule
 		return FZ_INJECTED;
 	fz_assert(slot < NC_MAX_RULES, "rule slot %u", slot);
 	fz_assert(rule->expires_ns && rule->id, "rule written without id or expiry");
+	if (updating) { /* change: the same rule, rewritten in place */
+		fz_assert(maps.rule_set[slot] && maps.rule_id[slot] == rule->id,
+			  "in-place update of slot %u that holds no rule %u", slot, rule->id);
+		maps.digest ^= rule_hashes[slot];
+		rule_hashes[slot] = rule_hash(slot, rule);
+		maps.digest ^= rule_hashes[slot];
+		return 0;
+	}
 	fz_assert(!maps.rule_set[slot], "slot %u written twice", slot);
 	maps.rule_set[slot] = true;
 	maps.rule_id[slot] = rule->id;
@@ -527,6 +536,72 @@ size_t nc_faults_remove_all(struct nc_faults *f, uint32_t *ids, size_t max_ids)
 	return n;
 }
 
+/* change: the real spec merge and the real in-place table update; the maps
+ * must not lose or gain an entry, and a refused change must leave the rule
+ * exactly as it was. */
+int nc_faults_change(struct nc_faults *f, uint32_t id, const struct nc_change_req *req,
+		     struct nc_fault_info *info, char *err, size_t errlen)
+{
+	struct fake_fault *ft = NULL;
+	struct nc_rule_spec spec;
+	struct nc_rule rule;
+	const struct nc_rule *cur;
+	size_t n_entries = maps.n_entries;
+	int ret;
+
+	for (size_t i = 0; i < f->count && !ft; i++)
+		if (f->rules[i].id == id)
+			ft = &f->rules[i];
+	if (!ft) {
+		snprintf(err, errlen, "no rule %u", id);
+		return -ENOENT;
+	}
+	spec = ft->spec;
+	ret = nc_spec_change_fault(&spec, &req->fault, err, errlen);
+	if (ret) {
+		fz_assert(!memcmp(&spec, &ft->spec, sizeof(spec)),
+			  "a refused change altered the spec");
+		return ret;
+	}
+	if (req->has_duration)
+		spec.duration_ms = req->duration_ms;
+	ret = nc_spec_validate(&spec, err, errlen);
+	if (ret)
+		return ret;
+	cur = nc_rule_table_rule(f->table, ft->slot);
+	fz_assert(cur != NULL, "live rule %u has no table rule", id);
+	ret = nc_rule_from_spec(&spec, &rule);
+	fz_assert(!ret, "a validated changed spec has no rule: %d", ret);
+	rule.id = cur->id;
+	rule.classid = cur->classid;
+	rule.n_ifindex = cur->n_ifindex;
+	memcpy(rule.ifindex, cur->ifindex, sizeof(rule.ifindex));
+	rule.flags |= cur->flags & NC_RF_FORCE;
+	rule.expires_ns = req->has_duration ? fake_now_ns + spec.duration_ms * 1000000ull :
+					      cur->expires_ns;
+	memset(info, 0, sizeof(*info));
+	info->id = id;
+	info->spec = spec;
+	info->entries = ft->entries;
+	/* the reply echoes the changed rule */
+	f->added = true;
+	f->last_spec = spec;
+	if (req->dry_run)
+		return 0;
+	updating = true;
+	maps.calls = 0;
+	ret = nc_rule_table_update(f->table, ft->slot, &rule);
+	updating = false;
+	fz_assert(!ret, "in-place update of rule %u failed: %d", id, ret);
+	fz_assert(maps.n_entries == n_entries, "a change moved match entries (%zu -> %zu)",
+		  n_entries, maps.n_entries);
+	fz_assert(nc_rule_table_rule(f->table, ft->slot)->prob == rule.prob,
+		  "the table did not keep the new rule");
+	ft->spec = spec;
+	check_maps_match_table(f);
+	return 0;
+}
+
 int nc_faults_list(struct nc_faults *f, struct nc_fault_info **infos, size_t *count)
 {
 	struct nc_fault_info *out = calloc(f->count ? f->count : 1, sizeof(*out));
@@ -580,6 +655,18 @@ int nc_containers_list(struct nc_containers *cs, json_object *arr)
 	return 0;
 }
 
+bool nc_containers_has(const struct nc_containers *cs, uint32_t id)
+{
+	return false;
+}
+
+int nc_containers_change(struct nc_containers *cs, const struct nc_change_req *req,
+			 json_object **rule, char *err, size_t errlen)
+{
+	fz_assert(false, "container change of rule %u reached without a container rule", req->id);
+	return -ENOENT;
+}
+
 int nc_containers_clear(struct nc_containers *cs, uint32_t id)
 {
 	return -ENOENT;
@@ -609,6 +696,11 @@ void nc_server_reply(struct nc_deferred *d, json_object *reply)
 }
 
 /* ---- no kernel probes: status and doctor answer from fixed facts ---------- */
+
+const char *nc_attach_mode_name(void)
+{
+	return "tcx";
+}
 
 int nc_qdisc_probe_netem(bool *available, char *reason, size_t len)
 {
@@ -759,8 +851,8 @@ static void one_request(const char *buf, size_t len)
 	json_object *back, *val, *rules;
 	char err[256];
 
-	/* The strict request parser, which proto_json.h recommends for the
-	 * agent (server.c uses nc_msg_parse): it must hold up too. */
+	/* The strict request parser, the one server.c runs first: it must
+	 * hold up on its own too. */
 	if (!nc_request_parse(buf, len, &back, err, sizeof(err)))
 		json_object_put(back);
 
@@ -775,7 +867,7 @@ static void one_request(const char *buf, size_t len)
 	if (json_object_object_get_ex(back, "ok", &val) && json_object_get_boolean(val)) {
 		if (json_object_object_get_ex(back, "rule", &val) ||
 		    json_object_object_get_ex(back, "plan", &val)) {
-			fz_assert(faults.added, "a rule in the reply of a failed add");
+			fz_assert(faults.added, "a rule in the reply of a failed add or change");
 			check_rule_echo(val, &faults.last_spec);
 			check_describe(&faults.last_spec);
 		}
