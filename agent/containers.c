@@ -1528,7 +1528,7 @@ int nc_containers_change(struct nc_containers *cs, const struct nc_change_req *r
 		return -ESRCH;
 	}
 	spec = r->spec;
-	ret = nc_spec_change_fault(&spec, &req->fault, err, errlen);
+	ret = req->has_fault ? nc_spec_change_fault(&spec, &req->fault, err, errlen) : 0;
 	if (ret)
 		return ret;
 	if (req->has_duration) {
@@ -1545,6 +1545,7 @@ int nc_containers_change(struct nc_containers *cs, const struct nc_change_req *r
 	ret = rule_change_members(cs, r, &check, NULL, err, errlen);
 	if (ret || req->dry_run)
 		goto reply;
+	old.has_fault = req->has_fault;
 	old.fault = r->spec;
 	old.has_duration = req->has_duration;
 	old.duration_ms = r->expires_ns > now ? (r->expires_ns - now) / 1000000 : 1;

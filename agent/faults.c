@@ -654,7 +654,7 @@ int nc_faults_change(struct nc_faults *f, uint32_t id, const struct nc_change_re
 		return -ENOENT;
 	}
 	spec = ft->spec;
-	ret = nc_spec_change_fault(&spec, &req->fault, err, errlen);
+	ret = req->has_fault ? nc_spec_change_fault(&spec, &req->fault, err, errlen) : 0;
 	if (ret)
 		return ret;
 	if (req->has_duration)

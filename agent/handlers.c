@@ -190,9 +190,11 @@ static json_object *handle_change(struct nc_agent *a, json_object *req, const st
 		json_object_object_add(reply, "dry_run", json_object_new_boolean(1));
 		json_object_object_add(reply, "plan", rule);
 	} else {
-		nc_spec_describe_fault(&ch.fault, fault, sizeof(fault));
-		pr_info("uid %u pid %d: rule %u changed to %s%s", peer->uid, (int)peer->pid, ch.id,
-			fault, ch.has_duration ? " with a new end" : "");
+		if (ch.has_fault)
+			nc_spec_describe_fault(&ch.fault, fault, sizeof(fault));
+		pr_info("uid %u pid %d: rule %u changed%s%s%s", peer->uid, (int)peer->pid, ch.id,
+			ch.has_fault ? " to " : "", ch.has_fault ? fault : "",
+			ch.has_duration ? " with a new end" : "");
 		json_object_object_add(reply, "rule", rule);
 	}
 	return reply;

@@ -94,10 +94,12 @@ static const struct command commands[] = {
 	  "Limit matching traffic to RATE, with netem: bit, kbit, mbit, gbit are bits\n"
 	  "per second, bps, kbps, mbps, gbps BYTES per second (as tc counts them)",
 	  NETEM_OPTS | NC_CLI_RATE },
-	{ "change", do_change, "ID FAULT ARGS...", "give a live rule new fault parameters, in place",
+	{ "change", do_change, "ID [FAULT ARGS...] [--for DURATION]",
+	  "give a live rule new fault parameters or a new end, in place",
 	  "Give rule ID new fault parameters, written as the fault command takes them:\n"
 	  "  chaosctl change 3 delay 300ms --jitter 20ms\n"
 	  "  chaosctl change 5 loss 10%\n"
+	  "  chaosctl change 5 --for 10m       # same fault, ends 10 minutes from now\n"
 	  "The parameters given replace the rule's (options left out go back to their\n"
 	  "defaults); its kind, target, counters and id stay. netem is changed in place:\n"
 	  "nothing is rebuilt, packets already queued stay, other traffic sees nothing.\n"
@@ -177,6 +179,7 @@ static void print_usage(FILE *out)
 		     "  chaosctl corrupt 1%% --payload --proto udp --dport 53\n"
 		     "  chaosctl partition --group web,api --group db --for 2m\n"
 		     "  chaosctl list\n"
+		     "  chaosctl change 3 delay 300ms --for 10m\n"
 		     "  chaosctl abort\n\n"
 		     "Exit status: 0 on success, 1 if netchaosd failed or could not be reached,\n"
 		     "2 on bad usage. 'chaosctl help COMMAND' shows a command's help.\n");

@@ -872,6 +872,47 @@ static int parse_rule_id(const char *s, uint32_t *id, char *err, size_t errlen)
 	return 0;
 }
 
+/* "ID --for D [--dry-run]": a new end only. argv[0] is the id. */
+static int parse_change_end(int argc, char **argv, struct nc_cli_globals *g,
+			    struct nc_change_req *req, char *err, size_t errlen)
+{
+	struct parser p;
+	int code;
+
+	parser_init(&p, NC_CLI_GLOBAL | NC_CLI_CHANGE, "change", true);
+	while ((code = getopt_long(argc, argv, p.shortopts, p.longopts, NULL)) != -1) {
+		if (global_option(g, code))
+			continue;
+		switch (code) {
+		case OPT_FOR:
+			if (nc_parse_duration_ms_err(optarg, &req->duration_ms, err, errlen)) {
+				nc_prefix_err(err, errlen, "--for");
+				return -EINVAL;
+			}
+			req->has_duration = true;
+			break;
+		case OPT_DRY_RUN:
+			req->dry_run = true;
+			break;
+		case OPT_POSITIONAL:
+			nc_set_err(err, errlen, "give the fault before the options: chaosctl change "
+						"ID [FAULT ARGS...] [OPTIONS] ('%s')", optarg);
+			return -EINVAL;
+		default:
+			return option_error(&p, code, argv, err, errlen);
+		}
+	}
+	if (optind < argc) {
+		nc_set_err(err, errlen, "unexpected argument '%s' for change", argv[optind]);
+		return -EINVAL;
+	}
+	if (!req->has_duration && !g->help) {
+		nc_set_err(err, errlen, "change without a fault needs --for (the rule's new end)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int nc_cli_parse_change(int argc, char **argv, struct nc_cli_globals *g, struct nc_change_req *req,
 			char *err, size_t errlen)
 {
@@ -887,18 +928,21 @@ int nc_cli_parse_change(int argc, char **argv, struct nc_cli_globals *g, struct 
 		}
 	}
 	if (argc < 3) {
-		nc_set_err(err, errlen, "change needs a rule id and the fault's new parameters "
-					"(e.g. chaosctl change 3 delay 300ms)");
+		nc_set_err(err, errlen, "change needs a rule id and the fault's new parameters or "
+					"--for (e.g. chaosctl change 3 delay 300ms, change 3 --for 10m)");
 		return -EINVAL;
 	}
-	if (argv[1][0] == '-' || argv[2][0] == '-') {
-		nc_set_err(err, errlen, "give the rule id and the fault first, options after them: "
-					"chaosctl change ID FAULT ARGS... [OPTIONS]");
+	if (argv[1][0] == '-') {
+		nc_set_err(err, errlen, "give the rule id first, then the fault, then options: "
+					"chaosctl change ID [FAULT ARGS...] [OPTIONS]");
 		return -EINVAL;
 	}
 	ret = parse_rule_id(argv[1], &req->id, err, errlen);
 	if (ret)
 		return ret;
+	if (argv[2][0] == '-')
+		return parse_change_end(argc - 1, argv + 1, g, req, err, errlen);
+	req->has_fault = true;
 	ret = parse_fault(argc - 2, argv + 2, g, &req->fault, &seen, err, errlen);
 	if (ret || g->help)
 		return ret;

@@ -100,7 +100,8 @@ int nc_cli_parse_fault(int argc, char **argv, struct nc_cli_globals *g,
  * "change ID FAULT ARGS...": new parameters for rule ID, written as the fault
  * command takes them (change 3 delay 300ms --jitter 10ms). Besides the
  * fault's own options only --for (the rule ends that long from now) and
- * --dry-run are accepted: the target stays.
+ * --dry-run are accepted: the target stays. "change ID --for D": only a new
+ * end (has_fault false).
  */
 int nc_cli_parse_change(int argc, char **argv, struct nc_cli_globals *g, struct nc_change_req *req,
 			char *err, size_t errlen);

@@ -536,9 +536,9 @@ int nc_spec_to_json(const struct nc_rule_spec *spec, json_object *obj)
 
 int nc_change_to_json(const struct nc_change_req *req, json_object *obj)
 {
-	json_object *fault = fault_to_json(&req->fault);
-
-	if (!put(obj, "fault", fault) || !put(obj, "id", json_object_new_int64(req->id)))
+	if (!put(obj, "id", json_object_new_int64(req->id)))
+		return -ENOMEM;
+	if (req->has_fault && !put(obj, "fault", fault_to_json(&req->fault)))
 		return -ENOMEM;
 	if (req->has_duration && !put_u64(obj, "duration_ms", req->duration_ms))
 		return -ENOMEM;
@@ -1154,18 +1154,21 @@ int nc_change_from_json(json_object *obj, struct nc_change_req *req, char *err, 
 		return -EINVAL;
 	}
 	req->id = (uint32_t)id;
-	if (!json_object_object_get_ex(obj, "fault", &val)) {
-		nc_set_err(err, errlen, "missing field 'fault'");
-		return -EINVAL;
+	if (json_object_object_get_ex(obj, "fault", &val)) {
+		ret = decode_fault(&d, val, &req->fault);
+		if (ret)
+			return ret;
+		req->has_fault = true;
 	}
-	ret = decode_fault(&d, val, &req->fault);
-	if (ret)
-		return ret;
 	if (json_object_object_get_ex(obj, "duration_ms", &val)) {
 		if (get_u64(&d, val, "duration_ms", &req->duration_ms))
 			return -EINVAL;
 		req->has_duration = true;
 		req->fault.duration_ms = req->duration_ms;
+	}
+	if (!req->has_fault && !req->has_duration) {
+		nc_set_err(err, errlen, "change needs a 'fault', a 'duration_ms', or both");
+		return -EINVAL;
 	}
 	return decode_bool(&d, obj, "dry_run", &req->dry_run);
 }

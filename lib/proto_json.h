@@ -30,8 +30,9 @@ int nc_spec_to_json(const struct nc_rule_spec *spec, json_object *obj);
  * are errors (-EINVAL and err). Does not run nc_spec_validate(). */
 int nc_spec_from_json(json_object *obj, struct nc_rule_spec *spec, char *err, size_t errlen);
 
-/* A change request's fields ("id", "fault", "duration_ms" if has_duration,
- * "dry_run" if set), and back, as strictly as nc_spec_from_json(). */
+/* A change request's fields ("id", "fault" if has_fault, "duration_ms" if
+ * has_duration, "dry_run" if set), and back, as strictly as
+ * nc_spec_from_json(). */
 int nc_change_to_json(const struct nc_change_req *req, json_object *obj);
 int nc_change_from_json(json_object *obj, struct nc_change_req *req, char *err, size_t errlen);
 

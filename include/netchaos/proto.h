@@ -22,7 +22,8 @@
  *                                  -> {"rule":{rule object}}
  *          new parameters for a live rule, in place: the fault's kind and
  *          target stay; "duration_ms", if given, ends the rule that long
- *          from now, else its end stays (struct nc_change_req)
+ *          from now, else its end stays; one of "fault" and "duration_ms"
+ *          at least (struct nc_change_req)
  *   clear  {"id":N} | {"all":true} -> {"cleared":[N...]}
  *   status {}                      -> {"agent":{...},"kernel":{...}}
  *   ping   {}                      -> {}
@@ -170,6 +171,7 @@ struct nc_rule_spec {
 /* A change request, decoded. */
 struct nc_change_req {
 	uint32_t id;
+	bool has_fault;		   /* else the rule's parameters stay */
 	struct nc_rule_spec fault; /* kind, prob, payload, netem; no target */
 	bool has_duration;	   /* duration_ms given: the rule ends that long from now */
 	uint64_t duration_ms;

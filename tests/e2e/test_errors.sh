@@ -44,7 +44,8 @@ expect_error "change to a netem loss model" "loss model" change "$id" loss --mod
 expect_error "change of the target" "keeps the rule's target" change "$id" loss 10% --port 80
 expect_error "change with a bad value" "130" change "$id" loss 130%
 expect_error "change beyond the longest duration" "longer than" change "$id" loss 10% --for 48h
-expect_error "change with options first" "options after them" change --dry-run "$id" loss 10%
+expect_error "change with options first" "rule id first" change --dry-run "$id" loss 10%
+expect_error "change with neither a fault nor --for" "needs --for" change "$id" --dry-run
 after=$(chaosctl --json list | python3 -c 'import json,sys; r=json.load(sys.stdin)["rules"][0]; print(r["fault"], r["target"])')
 check "refused changes left the rule as it was ($after)" test "$before" = "$after"
 chaosctl clear "$id" >/dev/null

@@ -67,6 +67,12 @@ check "change --dry-run says so ($out)" grep -q "^dry run, nothing changed: rule
 res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 2000)
 got=$(json_get "$res" '["unique"]')
 check "change --dry-run: still 30% loss (got $got/2000)" within "$got" 1300 1500
+out=$(chaosctl change "$id" --for 30s)
+left=$(json_get "$(chaosctl --json list)" '["rules"][0]["remaining_ms"]')
+check "change ID --for 30s: a new end only ($out; ${left} ms left)" within "$left" 25000 30000
+res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 2000)
+got=$(json_get "$res" '["unique"]')
+check "change ID --for: the fault stays loss 30% (got $got/2000)" within "$got" 1300 1500
 chaosctl clear "$id" >/dev/null
 res=$(udp_run "$NS_A" "$B4" "$NS_B" 5000 1000)
 check "clear restores delivery at once" within "$(json_get "$res" '["unique"]')" 1000 1000

@@ -885,7 +885,21 @@ static void test_change(void **state)
 	change_bad("change three loss 1%", "invalid rule id");
 	change_bad("change 3", "change needs a rule id");
 	change_bad("change", "change needs a rule id");
-	change_bad("change --dry-run 3 loss 1%", "options after them");
+	change_bad("change --dry-run 3 loss 1%", "rule id first");
+	assert_true(req.has_fault);
+
+	/* a new end only */
+	assert_int_equal(change("change 7 --for 10m", &req), 0);
+	assert_int_equal(req.id, 7);
+	assert_false(req.has_fault || req.dry_run);
+	assert_true(req.has_duration);
+	assert_int_equal(req.duration_ms, 600000);
+	assert_int_equal(change("change 7 --dry-run --for 30s", &req), 0);
+	assert_true(req.dry_run && req.has_duration && !req.has_fault);
+	change_bad("change 7 --dry-run", "needs --for");
+	change_bad("change 7 --for 1m loss 5%", "fault before the options");
+	change_bad("change 7 --port 80", "unknown option");
+	change_bad("change 7 --for soon", "--for");
 
 	assert_int_equal(change("change --help", &req), 0);
 	assert_true(g.help);

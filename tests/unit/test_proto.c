@@ -1064,6 +1064,7 @@ static void test_change_round_trip(void **state)
 	memset(&a, 0, sizeof(a));
 	nc_spec_init(&a.fault);
 	a.id = 7;
+	a.has_fault = true;
 	a.fault.kind = NC_FAULT_DELAY;
 	a.fault.netem.latency_ns = 300000000ull;
 	a.fault.netem.jitter_ns = 10000000ull;
@@ -1075,6 +1076,7 @@ static void test_change_round_trip(void **state)
 	assert_non_null(strstr(text, "\"id\":7"));
 	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), 0);
 	assert_int_equal(b.id, 7);
+	assert_true(b.has_fault);
 	assert_false(b.has_duration || b.dry_run);
 	assert_int_equal(b.fault.kind, NC_FAULT_DELAY);
 	assert_int_equal(b.fault.netem.latency_ns, 300000000ull);
@@ -1105,9 +1107,21 @@ static void test_change_round_trip(void **state)
 	json_object_object_add(req, "id", json_object_new_string("7"));
 	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), -EINVAL);
 	json_object_object_add(req, "id", json_object_new_int64(7));
+	/* a new end alone */
 	json_object_object_del(req, "fault");
+	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), 0);
+	assert_true(b.has_duration && !b.has_fault);
+	/* neither: refused */
+	json_object_object_del(req, "duration_ms");
 	assert_int_equal(nc_change_from_json(req, &b, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "missing field 'fault'");
+	assert_string_equal(err, "change needs a 'fault', a 'duration_ms', or both");
+	json_object_put(req);
+
+	/* has_fault false: no "fault" on the wire */
+	a.has_fault = false;
+	req = nc_request_new(NC_CMD_CHANGE);
+	assert_int_equal(nc_change_to_json(&a, req), 0);
+	assert_false(json_object_object_get_ex(req, "fault", NULL));
 	json_object_put(req);
 }
 
