@@ -3,8 +3,9 @@
 # Docker containers as targets, under a private dockerd this test starts
 # (tests/docker/dockerd-up.sh) and real traffic: a fault on one container and
 # not its neighbour on the same bridge, loss ratios, --label and --service,
-# following `docker restart` (measured) and removal, group partitions (both
-# ways, one way, against the host, overlapping), container:X, and the errors
+# following `docker restart` (measured) and removal, Docker's event stream
+# lost and back, group partitions (both ways, one way, against the host,
+# overlapping), container:X, and the errors
 # (unknown, stopped, --network host, Docker unreachable, Docker hanging while
 # other clients are served). Traffic goes only to addresses of the containers
 # this test made and to the private bridge's own address.
@@ -330,10 +331,59 @@ else
 	not_ok "agent with DOCKER_HOST starts"
 fi
 
+# --- Docker's event stream lost and back: rules stay in place, and a restart
+# that happened meanwhile is caught up with (a proxy in front of the socket is
+# cut, the container restarted, the proxy started again)
+proxy_up() {
+	rm -f "$WORK/dproxy.sock"
+	socat UNIX-LISTEN:"$WORK/dproxy.sock",fork UNIX-CONNECT:"$NC_DOCKER_SOCK" </dev/null \
+		>/dev/null 2>&1 &
+	PROXY=$!
+	BG_PIDS+=("$PROXY")
+	for _ in $(seq 50); do [ -S "$WORK/dproxy.sock" ] && break; sleep 0.05; done
+}
+proxy_down() { # socat serves each connection in a child: end those too
+	pkill -TERM -P "$PROXY" 2>/dev/null
+	kill "$PROXY" 2>/dev/null
+	wait "$PROXY" 2>/dev/null
+}
+proxy_up
+if start_agent2 evt --docker-socket "$WORK/dproxy.sock"; then
+	ectl() { "$BUILD/chaosctl" --socket "$WORK/evt.sock" "$@"; }
+	eid=$(ectl drop --container "$P-api" --for 2m | rule_id)
+	check_blocked "event stream: api blocked" from_host api
+	proxy_down
+	sleep 0.5
+	grep -q "reconnecting" "$WORK/evt.log" && ok "event stream lost: the agent says so and retries" ||
+		not_ok "event stream lost: the agent says so and retries"
+	check_blocked "event stream lost: the rule stays in place" from_host api
+	old_pid=$(pid_of api)
+	dk restart -t 0 "$P-api" >/dev/null
+	new_pid=$(pid_of api)
+	proxy_up
+	t0=$(ms) back=-1
+	for _ in $(seq 100); do
+		if ectl --json list | grep -Eq "\"netns\": ?\"/proc/$new_pid/ns/net\""; then
+			back=$(($(ms) - t0))
+			break
+		fi
+		sleep 0.05
+	done
+	echo "# a restart during the outage ($old_pid -> $new_pid) caught up ${back} ms after Docker was back"
+	check "event stream back: the restart during the outage is caught up within 5 s (${back} ms)" \
+		within "$back" 0 5000
+	check_blocked "event stream back: api blocked in its new namespace" from_host api
+	ectl clear "$eid" >/dev/null
+	check "event stream back: clear, api answers" from_host api
+else
+	not_ok "agent behind a Docker proxy starts"
+fi
+
 # --- the agent leaves nothing in the containers -----------------------------
 id=$(chaosctl drop --container "$P-web" --for 1m | rule_id)
 stop_agent
 left=$(nsenter -t "$(pid_of web)" -n tc filter show dev eth0 ingress 2>/dev/null | grep -c nc_tc)
+left=$((left + $(nsenter -t "$(pid_of web)" -n "$BUILD/tests/nc_hooks" | grep -c nc_tc)))
 check "agent stopped: no classifier left in web ($left)" test "$left" = 0
 check "agent stopped: web answers" from_host web
 
