@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 BUILD_PKGS="make gcc clang llvm pkg-config libbpf-dev libnl-3-dev libnl-route-3-dev
 	libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev"
-TEST_PKGS="iproute2 procps kmod cpio python3 socat busybox-static qemu-system-x86 redis-server redis-tools
+TEST_PKGS="iproute2 procps kmod cpio xz-utils python3 socat busybox-static qemu-system-x86 redis-server redis-tools
 	docker.io iperf3 libclang-rt-14-dev"
 BENCH_PKGS="gnuplot-nox iptables"
 # Checked by the suite (`vagrant validate`); large, so installed on its own.

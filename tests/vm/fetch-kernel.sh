@@ -10,6 +10,8 @@
 # env:
 #   NC_VM_CACHE      cache directory (default: <repo>/build/vm)
 #   NC_VM_KVER       pin a kernel release, e.g. 6.1.0-56-amd64
+#   NC_VM_KSERIES    which Debian 12 kernel series: 6.1 (default, the stock
+#                    bookworm kernel) or 6.12 (bookworm's newer one: tcx)
 # stdout: the directory the package was unpacked into (boot/, lib/modules/)
 set -euo pipefail
 
@@ -32,10 +34,18 @@ done
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
-# Newest unpacked kernel in the cache, if any.
+series=${NC_VM_KSERIES:-6.1}
+case $series in
+6.1) series_re='6\.1\.0-[0-9]+-amd64' ;;
+6.12) series_re='6\.12\.[0-9]+\+deb12-amd64' ;;
+*) die "NC_VM_KSERIES=$series: 6.1 or 6.12" ;;
+esac
+
+# Newest unpacked kernel of the series in the cache, if any.
 cached_kver() {
 	local d best=
 	for d in "$cache"/linux-*/.complete; do
+		[[ ${d%/.complete} =~ /linux-${series_re}$ ]] || continue
 		[ -e "$d" ] || continue
 		d=${d%/.complete}
 		best=$(printf '%s\n%s\n' "$best" "${d##*/linux-}" | sed '/^$/d' | sort -V | tail -n1)
@@ -43,11 +53,12 @@ cached_kver() {
 	printf '%s' "$best"
 }
 
-# Newest generic (non-cloud, non-rt) 6.1 kernel image apt knows about and can fetch.
+# Newest generic (non-cloud, non-rt) kernel image of the series apt knows
+# about and can fetch.
 apt_kver() {
 	local list pkg pol
-	list=$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
-		grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -rV) || return 0
+	list=$(apt-cache pkgnames "linux-image-$series." 2>/dev/null |
+		grep -E "^linux-image-${series_re}\$" | sort -rV) || return 0
 	for pkg in $list; do
 		pol=$(apt-cache policy "$pkg" 2>/dev/null) || continue
 		if [[ $pol == *"Candidate: "[0-9]* ]]; then
@@ -66,7 +77,7 @@ if [ -z "$kver" ] && [ "$refresh" = 0 ]; then
 fi
 if [ -z "$kver" ]; then
 	kver=$(apt_kver)
-	[ -n "$kver" ] || die "apt-cache knows no linux-image-6.1.0-*-amd64 (run apt-get update?)"
+	[ -n "$kver" ] || die "apt-cache knows no generic linux-image of the $series series (run apt-get update?)"
 fi
 case $kver in
 *cloud* | *-rt-*) die "$kver: need the generic amd64 flavour (cloud lacks 9p)" ;;

@@ -83,13 +83,18 @@ mkdir -p "$stage"/{bin,dev,proc,sys,lib/modules}
 cp "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 install -m 0755 "$here/init.sh" "$stage/init"
+# Newer Debian kernels (6.12) ship xz-compressed modules: busybox's insmod
+# wants them plain, so those are unpacked here.
 for p in "${order[@]}"; do
-	case $p in
-	*.ko) ;;
-	*) die "$p: compressed modules are not supported by this initramfs" ;;
-	esac
 	mkdir -p "$stage/lib/modules/$(dirname "$p")"
-	cp "$moddir/$p" "$stage/lib/modules/$p"
+	case $p in
+	*.ko) cp "$moddir/$p" "$stage/lib/modules/$p" ;;
+	*.ko.xz)
+		xz -dc "$moddir/$p" >"$stage/lib/modules/${p%.xz}" || die "cannot unpack $p"
+		p=${p%.xz}
+		;;
+	*) die "$p: only plain and xz-compressed modules are supported" ;;
+	esac
 	printf '%s\n' "$p" >>"$stage/modules.load"
 done
 # init reopens its stdio on /dev/console after mounting devtmpfs, but the
