@@ -155,8 +155,24 @@ fuzz: fuzz-build
 # BENCH_ARGS passes options to bench/bench.sh (e.g. BENCH_ARGS=--no-vm).
 NCB_TOOLS   := ncb_flood ncb_lat ncb_rtt ncb_client
 NCB_BIN     := $(NCB_TOOLS:%=$(BUILD)/bench/%)
-BENCH_BIN   := $(NCB_BIN) $(BUILD)/bench/bench_classifier
+BENCH_BIN   := $(NCB_BIN) $(BUILD)/bench/bench_classifier $(BUILD)/bench/ncb_null
 BENCH_ARGS  ?=
+
+# the empty TC program (the hook's own cost), with a skeleton of its own
+$(BUILD)/bench/ncb_null.bpf.o: bench/ncb_null.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/ncb_null.skel.h: $(BUILD)/bench/ncb_null.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/bench/ncb_null.o: bench/ncb.h $(BUILD)/bench/ncb_null.skel.h
+
+$(BUILD)/bench/ncb_null: $(BUILD)/bench/ncb_null.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(NCB_TOOLS:%=$(BUILD)/bench/%.o) $(BUILD)/bench/bench_classifier.o: bench/ncb.h
 

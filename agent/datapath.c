@@ -46,10 +46,10 @@ static int load_instance(struct nc_datapath *dp, uint32_t scope, struct netchaos
 	if (owner) {
 		struct bpf_map *shared[] = { skel->maps.nc_match, skel->maps.nc_rules,
 					     skel->maps.nc_counters, skel->maps.nc_scopes,
-					     skel->maps.nc_global };
+					     skel->maps.nc_ports, skel->maps.nc_global };
 		struct bpf_map *theirs[] = { owner->maps.nc_match, owner->maps.nc_rules,
 					     owner->maps.nc_counters, owner->maps.nc_scopes,
-					     owner->maps.nc_global };
+					     owner->maps.nc_ports, owner->maps.nc_global };
 
 		for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
 			err = bpf_map__reuse_fd(shared[i], bpf_map__fd(theirs[i]));
@@ -195,12 +195,20 @@ static int dp_scope_update(void *ctx, uint32_t scope, const struct nc_scope *val
 	return update(bpf_map__fd(dp->inst[0]->maps.nc_scopes), &scope, val);
 }
 
+static int dp_ports_update(void *ctx, uint32_t word, uint64_t bits)
+{
+	struct nc_datapath *dp = ctx;
+
+	return update(bpf_map__fd(dp->inst[0]->maps.nc_ports), &word, &bits);
+}
+
 const struct nc_map_ops nc_datapath_map_ops = {
 	.match_update = dp_match_update,
 	.match_delete = dp_match_delete,
 	.rule_update = dp_rule_update,
 	.rule_clear = dp_rule_clear,
 	.scope_update = dp_scope_update,
+	.ports_update = dp_ports_update,
 };
 
 int nc_datapath_heartbeat(struct nc_datapath *dp, const struct nc_global *settings)

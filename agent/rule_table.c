@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Rule table: the userspace mirror of nc_rules, nc_match and nc_scopes (the
- * policy is described in rule_table.h). It owns rule slots (a free list),
- * match entries indexed by key, groups (scope, proto, port kind, port) with
- * their entries, and per-scope pattern bits.
+ * Rule table: the userspace mirror of nc_rules, nc_match, nc_scopes and
+ * nc_ports (the policy is described in rule_table.h). It owns rule slots (a
+ * free list), match entries indexed by key, groups (scope, proto, port kind,
+ * port) with their entries, per-scope pattern bits and port bitmaps.
  *
  * Every insert or remove first changes the in-memory ownership of entries,
  * then plans the new value of each entry it can affect (the rule's own
@@ -77,6 +77,12 @@ struct rt_change {
 	bool del;
 };
 
+/* A port word written to nc_ports, and what it held before. */
+struct rt_word_change {
+	uint32_t word;
+	uint64_t old;
+};
+
 struct nc_rule_table {
 	const struct nc_map_ops *ops;
 	void *ctx;
@@ -92,6 +98,10 @@ struct nc_rule_table {
 	size_t cap_plan;
 	uint32_t pattern_groups[NC_MAX_SCOPES][RT_N_PATTERNS]; /* live groups per bit */
 	uint32_t patterns[NC_MAX_SCOPES];		       /* as written to nc_scopes */
+	uint64_t *port_words[NC_MAX_SCOPES]; /* as written to nc_ports; NULL = all 0 */
+	struct rt_word_change *words;	     /* port words the current call wrote */
+	size_t n_words;
+	size_t cap_words;
 };
 
 /* A spec, reduced to the three deduplicated dimensions of its keys. */
@@ -806,6 +816,134 @@ static int rt_scope_write(struct nc_rule_table *t, uint32_t scope, uint32_t patt
 	return t->ops->scope_update(t->ctx, scope, &val);
 }
 
+/* --- port bitmaps --------------------------------------------------------- */
+
+/* Is some group of (scope, kind, port) live, whatever its protocol? */
+static bool rt_port_named(struct nc_rule_table *t, const struct rt_group_key *gk)
+{
+	static const uint8_t protos[] = { 0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	struct rt_group_key k = *gk;
+
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		struct rt_group **node;
+
+		k.proto = protos[i];
+		node = tfind(&k, &t->group_root, rt_group_cmp);
+		if (node && (*node)->n_live)
+			return true;
+	}
+	return false;
+}
+
+static int rt_words_push(struct nc_rule_table *t, uint32_t word, uint64_t old)
+{
+	if (t->n_words == t->cap_words) {
+		size_t cap = t->cap_words ? 2 * t->cap_words : 16;
+		struct rt_word_change *w = realloc(t->words, cap * sizeof(*w));
+
+		if (!w)
+			return -ENOMEM;
+		t->words = w;
+		t->cap_words = cap;
+	}
+	t->words[t->n_words].word = word;
+	t->words[t->n_words].old = old;
+	t->n_words++;
+	return 0;
+}
+
+static uint32_t rt_word_local(uint32_t word)
+{
+	return word % (2 * NC_PORT_WORDS_PER_KIND); /* the scope's own index */
+}
+
+/* Write back the old values of the first n recorded words, newest first. */
+static void rt_words_unwrite(struct nc_rule_table *t, uint32_t scope, size_t n)
+{
+	while (n--) {
+		const struct rt_word_change *c = &t->words[n];
+		int err;
+
+		if (t->port_words[scope][rt_word_local(c->word)] == c->old)
+			continue; /* not written */
+		err = t->ops->ports_update(t->ctx, c->word, c->old);
+		if (err)
+			pr_err("rule table: cannot roll back a port word (scope %u): %s", scope,
+			       strerror(-err));
+	}
+}
+
+/* The recorded words' mirror back to their old values; forget them. */
+static void rt_words_forget(struct nc_rule_table *t, uint32_t scope)
+{
+	for (size_t i = 0; i < t->n_words; i++)
+		t->port_words[scope][rt_word_local(t->words[i].word)] = t->words[i].old;
+	t->n_words = 0;
+}
+
+/* Put back the port words the last rt_ports_sync() wrote. */
+static void rt_ports_revert(struct nc_rule_table *t, uint32_t scope)
+{
+	rt_words_unwrite(t, scope, t->n_words);
+	rt_words_forget(t, scope);
+}
+
+/*
+ * Make nc_ports agree with the groups of slot s's entries after an ownership
+ * change: bits of ports that became named are set, bits of ports no live
+ * group names any more are cleared, each changed word written once. The old
+ * words stay in t->words for rt_ports_revert(); on error nothing changed.
+ */
+static int rt_ports_sync(struct nc_rule_table *t, const struct rt_slot *s)
+{
+	uint64_t touched[2 * NC_PORT_WORDS_PER_KIND / 64] = { 0 };
+	uint64_t *words = t->port_words[s->scope];
+	int err;
+
+	t->n_words = 0;
+	for (uint32_t i = 0; i < s->n_entries; i++) {
+		const struct rt_group_key *gk = &s->entries[i]->group->key;
+		uint16_t port = ntohs(gk->port);
+		uint32_t word = NC_PORT_WORD(s->scope, gk->port_kind, port);
+		uint32_t local = rt_word_local(word);
+
+		if (gk->port_kind != NC_PORT_SRC && gk->port_kind != NC_PORT_DST)
+			continue;
+		if (!words) {
+			words = calloc(2 * NC_PORT_WORDS_PER_KIND, sizeof(*words));
+			if (!words)
+				return -ENOMEM;
+			t->port_words[s->scope] = words;
+		}
+		if (!(touched[local / 64] & (1ull << (local % 64)))) {
+			err = rt_words_push(t, word, words[local]);
+			if (err) {
+				rt_words_forget(t, s->scope);
+				return err;
+			}
+			touched[local / 64] |= 1ull << (local % 64);
+		}
+		if (rt_port_named(t, gk))
+			words[local] |= NC_PORT_BIT(port);
+		else
+			words[local] &= ~NC_PORT_BIT(port);
+	}
+	for (size_t i = 0; i < t->n_words; i++) {
+		const struct rt_word_change *c = &t->words[i];
+		uint64_t now = words[rt_word_local(c->word)];
+
+		if (now == c->old)
+			continue;
+		err = t->ops->ports_update(t->ctx, c->word, now);
+		if (err) {
+			rt_words_unwrite(t, s->scope, i);
+			rt_words_forget(t, s->scope);
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* Drop slot's ownership of its entries, forgetting the ones only it needed
  * and that were never written. */
 static void rt_slot_disown(struct nc_rule_table *t, struct rt_slot *s, uint32_t slot)
@@ -823,7 +961,7 @@ int nc_rule_table_new(const struct nc_map_ops *ops, void *ctx, struct nc_rule_ta
 	struct nc_rule_table *t;
 
 	if (!ops || !ops->match_update || !ops->match_delete || !ops->rule_update ||
-	    !ops->rule_clear || !ops->scope_update)
+	    !ops->rule_clear || !ops->scope_update || !ops->ports_update)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -850,8 +988,11 @@ void nc_rule_table_free(struct nc_rule_table *t)
 	tdestroy(t->group_root, rt_group_free);
 	for (uint32_t i = 0; i < NC_MAX_RULES; i++)
 		free(t->slots[i].entries);
+	for (uint32_t i = 0; i < NC_MAX_SCOPES; i++)
+		free(t->port_words[i]);
 	free(t->slots);
 	free(t->plan);
+	free(t->words);
 	free(t);
 }
 
@@ -922,13 +1063,17 @@ int nc_rule_table_insert(struct nc_rule_table *t, uint32_t scope, const struct n
 	if (err)
 		goto err_disown;
 
-	/* Rule first: a match entry never names a slot the datapath sees free. */
+	/* Rule first: a match entry never names a slot the datapath sees free.
+	 * Port bits next: an entry is never written while its port bit is clear. */
 	err = t->ops->rule_update(t->ctx, slot, &s->rule);
 	if (err)
 		goto err_disown;
-	err = rt_plan_apply(t);
+	err = rt_ports_sync(t, s);
 	if (err)
 		goto err_rule;
+	err = rt_plan_apply(t);
+	if (err)
+		goto err_ports;
 	patterns = rt_scope_patterns(t, scope);
 	if (patterns != t->patterns[scope]) {
 		err = rt_scope_write(t, scope, patterns);
@@ -947,6 +1092,8 @@ int nc_rule_table_insert(struct nc_rule_table *t, uint32_t scope, const struct n
 
 err_plan:
 	rt_plan_revert(t, t->n_plan);
+err_ports:
+	rt_ports_revert(t, scope);
 err_rule:
 	uerr = t->ops->rule_clear(t->ctx, slot);
 	if (uerr)
@@ -1010,9 +1157,13 @@ int nc_rule_table_remove(struct nc_rule_table *t, uint32_t slot)
 		if (err)
 			goto err_plan;
 	}
-	err = t->ops->rule_clear(t->ctx, slot);
+	/* Port bits after the entries are gone, the rule last. */
+	err = rt_ports_sync(t, s);
 	if (err)
 		goto err_scope;
+	err = t->ops->rule_clear(t->ctx, slot);
+	if (err)
+		goto err_ports;
 
 	t->patterns[s->scope] = patterns;
 	rt_plan_commit(t); /* frees the entries no rule needs any more */
@@ -1025,6 +1176,8 @@ int nc_rule_table_remove(struct nc_rule_table *t, uint32_t slot)
 	t->live--;
 	return 0;
 
+err_ports:
+	rt_ports_revert(t, s->scope);
 err_scope:
 	if (patterns != old_patterns) {
 		uerr = rt_scope_write(t, s->scope, old_patterns);

@@ -8,7 +8,9 @@
  * entries (proto x port key x CIDR); the folding that makes the LPM correct
  * when entries overlap (an entry's value lists every live rule of its group
  * whose CIDR covers the entry's prefix, so longest-prefix match never hides
- * a broader rule); and the per-scope lookup pattern bits.
+ * a broader rule); the per-scope lookup pattern bits; and the per-scope port
+ * bitmaps (nc_ports: set before a port's first entry is written, cleared
+ * after its last one is gone).
  *
  * Expansion policy: a port range of at most NC_EXPAND_PORTS_MAX ports becomes
  * exact-port keys; a wider one is keyed as "any port" and left to the rule's
@@ -38,6 +40,8 @@ struct nc_map_ops {
 	int (*rule_update)(void *ctx, uint32_t slot, const struct nc_rule *rule);
 	int (*rule_clear)(void *ctx, uint32_t slot); /* slot free, counters zeroed */
 	int (*scope_update)(void *ctx, uint32_t scope, const struct nc_scope *scope_val);
+	/* nc_ports[word] = bits (NC_PORT_WORD() numbering) */
+	int (*ports_update)(void *ctx, uint32_t word, uint64_t bits);
 };
 
 struct nc_rule_table;

@@ -65,7 +65,7 @@ want() { [[ ,$only, == *,$1,* ]]; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (namespaces, BPF, tc)"
 for b in netchaosd chaosctl bench/ncb_flood bench/ncb_lat bench/ncb_rtt bench/ncb_client \
-	bench/bench_classifier; do
+	bench/bench_classifier bench/ncb_null; do
 	[ -x "$BUILD/$b" ] || die "$BUILD/$b is missing: run 'make bench-tools'"
 done
 for t in iperf3 tc ip iptables-restore nsenter python3 timeout; do
@@ -77,13 +77,16 @@ RULE_COUNTS=(1 100 1000 10000)
 NCTC_COUNTS=(1 10000) # netchaos with --attach tc too, where the kernel has tcx
 if [ "$mode" = quick ]; then
 	ROUNDS=3 UDP_SLICES=20 UDP_SLICE_MS=20 TCP_BYTES=192M LAT_RUNS=30 LAT_RUNS_COLD=10
+	PREC_ROUNDS=3 PREC_SLICES=20 PREC_SLICE_MS=50
 	CLS_REPEAT=500000 CLS_ROUNDS=3 IDLE_SECS=3 CLIENTS=32 CLIENT_SECS=3 VM_TIMEOUT=150
 else
 	ROUNDS=5 UDP_SLICES=40 UDP_SLICE_MS=50 TCP_BYTES=1G LAT_RUNS=200 LAT_RUNS_COLD=40 CLS_REPEAT=1000000 CLS_ROUNDS=11
 	IDLE_SECS=20 CLIENTS=64 CLIENT_SECS=10 VM_TIMEOUT=400
+	PREC_ROUNDS=24 PREC_SLICES=20 PREC_SLICE_MS=50
 fi
 # Development overrides (documented in docs/benchmarks.md).
 ROUNDS=${BENCH_ROUNDS:-$ROUNDS} LAT_RUNS=${BENCH_LAT_RUNS:-$LAT_RUNS}
+PREC_ROUNDS=${BENCH_PREC_ROUNDS:-$PREC_ROUNDS}
 LAT_RUNS_COLD=${BENCH_LAT_RUNS_COLD:-$LAT_RUNS_COLD}
 UDP_PORT=9000 TCP_PORT=5201 LAT_PORT=9100 RULE_PORT_BASE=20000
 
@@ -140,6 +143,23 @@ make_pair() {
 	ip -n "$a" link set "nb${idx}a" up
 	ip -n "$b" link set "nb${idx}b" up
 	NSA[$key]=$a NSB[$key]=$b IFA[$key]=nb${idx}a ADDR[$key]=198.18.$idx.2
+}
+
+# start_null KEY: the empty TC program on KEY's sending namespace
+start_null() {
+	local key=$1 out=$WORK/null-$1.out
+	"$BUILD/bench/ncb_null" --netns "${NSA[$key]}" >"$out" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 200); do
+		grep -q '^attached=' "$out" && {
+			echo "$(sed -n 's/^attached=//p' "$out")" >"$RAW/load-$key.txt"
+			return 0
+		}
+		kill -0 $! 2>/dev/null || break
+		sleep 0.05
+	done
+	sed 's/^/  ncb_null: /' "$out" >&2
+	die "ncb_null ($key) did not attach"
 }
 
 # start_agent KEY: a netchaosd of its own, socket in WORK
@@ -199,7 +219,7 @@ env_info() {
 		echo "memory=$mem"
 		echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 		echo "mode=$mode"
-		echo "params=rounds=$ROUNDS udp_slices=${UDP_SLICES}x${UDP_SLICE_MS}ms tcp_bytes=$TCP_BYTES lat_runs=$LAT_RUNS lat_runs_cold=$LAT_RUNS_COLD cls_repeat=$CLS_REPEAT cls_rounds=$CLS_ROUNDS idle_secs=$IDLE_SECS clients=$CLIENTS client_secs=$CLIENT_SECS"
+		echo "params=rounds=$ROUNDS udp_slices=${UDP_SLICES}x${UDP_SLICE_MS}ms precision_rounds=$PREC_ROUNDS precision_slices=${PREC_SLICES}x${PREC_SLICE_MS}ms tcp_bytes=$TCP_BYTES lat_runs=$LAT_RUNS lat_runs_cold=$LAT_RUNS_COLD cls_repeat=$CLS_REPEAT cls_rounds=$CLS_ROUNDS idle_secs=$IDLE_SECS clients=$CLIENTS client_secs=$CLIENT_SECS"
 		echo "tools=$(iperf3 --version | head -1 | cut -d' ' -f1-2); $(tc -V 2>&1 | head -1); $(iptables -V); $(gcc --version | head -1); $(clang --version | head -1)"
 	} >"$RAW/env.txt"
 }
@@ -213,42 +233,49 @@ env_info() {
 CONFIGS=()
 
 setup_datapath() {
-	local idx=1 n key f
-	make_pair base $idx
-	idx=$((idx + 1))
-	make_pair ctl $idx
-	idx=$((idx + 1))
-	CONFIGS+=(ctl)
-	for n in "${RULE_COUNTS[@]}"; do
-		key=nc-$n
+	local idx=1 n key f has_tcx=0
+	"$BUILD/tests/nc_hooks" --has-tcx 2>/dev/null && has_tcx=1
+	# null-0: the hook's own cost, an empty program attached like netchaos's
+	# classifier (tcx, both directions, every interface of the namespace);
+	# nctc-N: the other way to attach, for comparison (tcx is the default
+	# where the kernel has it; without tcx, nc-N already uses clsact)
+	CONFIGS=(ctl)
+	[ $has_tcx = 0 ] || CONFIGS+=(null-0)
+	for n in "${RULE_COUNTS[@]}"; do CONFIGS+=("nc-$n"); done
+	if [ $has_tcx = 1 ]; then
+		for n in "${NCTC_COUNTS[@]}"; do CONFIGS+=("nctc-$n"); done
+	fi
+	for n in "${RULE_COUNTS[@]}"; do CONFIGS+=("tc-$n"); done
+	for n in "${RULE_COUNTS[@]}"; do CONFIGS+=("ipt-$n"); done
+	for key in base "${CONFIGS[@]}"; do
 		make_pair "$key" $idx
 		idx=$((idx + 1))
+	done
+	# every pair against the base pair before anything is installed: the
+	# pairs' own differences, which the precision figures take out
+	precision_rounds calibration
+
+	[ $has_tcx = 0 ] || start_null null-0
+	for n in "${RULE_COUNTS[@]}"; do
+		key=nc-$n
 		start_agent "$key"
 		log "netchaos: loading $n rules through the agent's socket"
 		"$BUILD/bench/ncb_client" load --sock "${SOCK[$key]}" --netns "${NSA[$key]}" \
 			--count "$n" --port-base $RULE_PORT_BASE >"$RAW/load-$key.txt"
-		CONFIGS+=("$key")
 	done
-	# the other way to attach, for comparison (tcx is the default where the
-	# kernel has it; without tcx, nc-N already uses clsact)
-	if "$BUILD/tests/nc_hooks" --has-tcx 2>/dev/null; then
+	if [ $has_tcx = 1 ]; then
 		for n in "${NCTC_COUNTS[@]}"; do
 			key=nctc-$n
-			make_pair "$key" $idx
-			idx=$((idx + 1))
 			start_agent "$key" --attach tc
 			log "netchaos, --attach tc: loading $n rules through the agent's socket"
 			"$BUILD/bench/ncb_client" load --sock "${SOCK[$key]}" --netns "${NSA[$key]}" \
 				--count "$n" --port-base $RULE_PORT_BASE >"$RAW/load-$key.txt"
-			CONFIGS+=("$key")
 		done
 	fi
 	echo "nc_attach=$("$BUILD/chaosctl" --socket "${SOCK[nc-1]}" --json status |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["kernel"]["attach"])')" >>"$RAW/env.txt"
 	for n in "${RULE_COUNTS[@]}"; do
 		key=tc-$n
-		make_pair "$key" $idx
-		idx=$((idx + 1))
 		f=$WORK/$key.tc
 		{
 			# The peers' tree: a classful root, a "fault" class (here a
@@ -263,12 +290,9 @@ setup_datapath() {
 		} >"$f"
 		log "tc: $n u32 filters with tc -batch"
 		timed "$RAW/load-$key.txt" tc -n "${NSA[$key]}" -batch "$f"
-		CONFIGS+=("$key")
 	done
 	for n in "${RULE_COUNTS[@]}"; do
 		key=ipt-$n
-		make_pair "$key" $idx
-		idx=$((idx + 1))
 		f=$WORK/$key.ipt
 		{
 			echo "*filter"
@@ -282,7 +306,6 @@ setup_datapath() {
 		} >"$f"
 		log "iptables: $n rules with iptables-restore (in the namespace only)"
 		timed "$RAW/load-$key.txt" nsx "${NSA[$key]}" iptables-restore -w <"$f"
-		CONFIGS+=("$key")
 	done
 	# iperf3 servers, one per receiving namespace
 	for key in base "${CONFIGS[@]}"; do
@@ -314,6 +337,9 @@ installed_row() {
 		matched=$(tc -n "${NSA[$key]}" -s class show dev "${IFA[$key]}" classid 1:2 |
 			awk '/Sent/ { print $4; exit }')
 		;;
+	null)
+		inst=$(tail -n 1 "$RAW/load-$key.txt") matched=
+		;;
 	ipt)
 		inst=$(nsx "${NSA[$key]}" iptables -w -S NCBENCH | grep -c '^-A' || true)
 		matched=$(nsx "${NSA[$key]}" iptables -w -L NCBENCH -v -x -n |
@@ -343,27 +369,63 @@ except Exception:
 # measure_one SEQ ROUND KEY: UDP (base and KEY interleaved in slices), then
 # TCP: base, then KEY (the next contender's base, or the round's closing one,
 # is KEY's baseline after).
-measure_one() {
-	local seq=$1 round=$2 key=$3 kind=${3%%-*} n=${3#*-} udp ub uc tb tc_ pb=0 pc=1
+# udp_run KEY SLICES SLICE_MS: "base_pps key_pps", the base pair and KEY's
+# interleaved in slices by one ncb_flood
+udp_run() {
+	local key=$1 udp pb=0 pc=1
 	local pairs=("${NSA[base]},${NSB[base]},${ADDR[base]}" "${NSA[$key]},${NSB[$key]},${ADDR[$key]}")
-	[ "$key" != ctl ] || n=0
 	# which pair gets the first slice: random, so that position cannot bias
 	if [ $((RANDOM % 2)) = 1 ]; then
 		pairs=("${pairs[1]}" "${pairs[0]}") pb=1 pc=0
 	fi
-	udp=$(timeout 120 "$BUILD/bench/ncb_flood" --port $UDP_PORT --slices "$UDP_SLICES" \
-		--slice-ms "$UDP_SLICE_MS" --tx-cpu 0 --rx-cpu 1 \
+	udp=$(timeout 120 "$BUILD/bench/ncb_flood" --port $UDP_PORT --slices "$2" \
+		--slice-ms "$3" --tx-cpu 0 --rx-cpu 1 \
 		--pair "${pairs[0]}" --pair "${pairs[1]}") || udp=
-	ub=$(grep "^pair=$pb " <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')
-	uc=$(grep "^pair=$pc " <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')
+	echo "$(grep "^pair=$pb " <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')" \
+		"$(grep "^pair=$pc " <<<"$udp" | tr ' ' '\n' | awk -F= '$1 == "rx_pps" { print $2 }')"
+}
+
+measure_one() {
+	local seq=$1 round=$2 key=$3 kind=${3%%-*} n=${3#*-} ub uc tb tc_
+	[ "$key" != ctl ] || n=0
+	read -r ub uc <<<"$(udp_run "$key" "$UDP_SLICES" "$UDP_SLICE_MS")"
 	read -r tb _ <<<"$(tcp_run base)"
 	echo "$seq,$round,base,base,0,,,${tb:-}," >>"$RAW/datapath.csv"
 	read -r tc_ skb <<<"$(tcp_run "$key")"
 	echo "$((seq + 1)),$round,$key,$kind,$n,${ub:-},${uc:-},${tc_:-},${skb:-}" >>"$RAW/datapath.csv"
 }
 
+# precision_rounds PHASE: the few contenders the 1 % question is about, UDP
+# only, many more times than the main rounds, so that a median can be told
+# apart from its neighbours; once before anything is installed (calibration:
+# each pair's own difference to the base pair) and once with the contenders
+# installed. report.py takes the first out of the second, with bootstrap
+# intervals.
+PREC_KEYS=(ctl null-0 nc-1 nc-10000)
+precision_rounds() {
+	local phase=$1 prec=() key round order ub uc n seq
+	for key in "${PREC_KEYS[@]}"; do
+		[[ " ${CONFIGS[*]} " == *" $key "* ]] && prec+=("$key")
+	done
+	[ -e "$RAW/datapath-precision.csv" ] ||
+		echo "seq,phase,round,config,kind,rules,udp_base_pps,udp_pps" >"$RAW/datapath-precision.csv"
+	seq=$(($(wc -l <"$RAW/datapath-precision.csv") - 1))
+	for round in $(seq "$PREC_ROUNDS"); do
+		mapfile -t order < <(printf '%s\n' "${prec[@]}" | shuf)
+		[ $((round % 10)) != 1 ] ||
+			log "datapath: precision ($phase) rounds $round-$((round + 9 < PREC_ROUNDS ? round + 9 : PREC_ROUNDS))/$PREC_ROUNDS: ${prec[*]}"
+		for key in "${order[@]}"; do
+			seq=$((seq + 1))
+			read -r ub uc <<<"$(udp_run "$key" "$PREC_SLICES" "$PREC_SLICE_MS")"
+			n=${key#*-}
+			[ "$key" != ctl ] || n=0
+			echo "$seq,$phase,$round,$key,${key%%-*},$n,${ub:-},${uc:-}" >>"$RAW/datapath-precision.csv"
+		done
+	done
+}
+
 run_datapath() {
-	local round seq=0 key order tb
+	local round seq=0 key order tb n
 	log "datapath: setting up the veth pairs, the agents, tc and iptables contenders"
 	setup_datapath
 	echo "key,kind,rules,installed,matched_packets,load_info" >"$RAW/installed.csv"
@@ -379,6 +441,7 @@ run_datapath() {
 		read -r tb _ <<<"$(tcp_run base)"
 		echo "$seq,$round,base,base,0,,,${tb:-}," >>"$RAW/datapath.csv"
 	done
+	precision_rounds installed
 	for key in "${CONFIGS[@]}"; do
 		installed_row "$key"
 	done

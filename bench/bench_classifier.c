@@ -9,7 +9,10 @@
  * with 0, 1 or N rules on ports 20000.., alternately UDP and TCP, and runs
  * 64-byte Ethernet/IPv4 and Ethernet/IPv6 UDP frames through the egress and
  * ingress programs: one that matches a rule (the last UDP rule: the program
- * drops it) and one that matches none (dport 9000).
+ * drops it), one that matches none (dport 9000: no rule names the port, so
+ * the port bitmap ends it before any LPM lookup) and, from 2 rules on, a
+ * "named-port" one (UDP to the first TCP rule's port: the LPM lookup runs and
+ * finds no rule for UDP).
  *
  * usage: bench_classifier [--rules 1,10000] [--repeat 1000000] [--rounds 5]
  * Output CSV: rules,family,dir,case,verdict,ns_median,ns_min,ns_max
@@ -117,8 +120,21 @@ static void make_frame(struct frame *f, int family, uint16_t dport)
 }
 
 struct maps {
-	int match, rules, counters, scopes, global;
+	int match, rules, counters, scopes, ports, global;
 };
+
+/* The nc_ports words of scope 0, DST, as the agent keeps them. */
+static uint64_t port_words[NC_PORT_WORDS_PER_KIND];
+
+static void write_port_words(const struct maps *m)
+{
+	for (uint32_t w = 0; w < NC_PORT_WORDS_PER_KIND; w++) {
+		uint32_t word = NC_PORT_WORD(0, NC_PORT_DST, w * 64);
+
+		if (bpf_map_update_elem(m->ports, &word, &port_words[w], BPF_ANY))
+			die("write port word", errno);
+	}
+}
 
 static void clear_rules(const struct maps *m, uint32_t n)
 {
@@ -133,6 +149,8 @@ static void clear_rules(const struct maps *m, uint32_t n)
 	for (uint32_t slot = 0; slot < n; slot++)
 		if (bpf_map_update_elem(m->rules, &slot, &empty, BPF_ANY))
 			die("clear rule slot", errno);
+	memset(port_words, 0, sizeof(port_words));
+	write_port_words(m);
 }
 
 /* Rule i: drop dport PORT_BASE+i, UDP for even i, TCP for odd i. */
@@ -169,7 +187,9 @@ static void load_rules(const struct maps *m, uint32_t n)
 			die("write rule", errno);
 		if (bpf_map_update_elem(m->match, &key, &val, BPF_ANY))
 			die("write match entry", errno);
+		port_words[port / 64] |= NC_PORT_BIT(port);
 	}
+	write_port_words(m);
 	if (bpf_map_update_elem(m->scopes, &zero, &scope, BPF_ANY))
 		die("write scope", errno);
 }
@@ -248,6 +268,7 @@ int main(int argc, char **argv)
 	m.rules = bpf_map__fd(skel->maps.nc_rules);
 	m.counters = bpf_map__fd(skel->maps.nc_counters);
 	m.scopes = bpf_map__fd(skel->maps.nc_scopes);
+	m.ports = bpf_map__fd(skel->maps.nc_ports);
 	m.global = bpf_map__fd(skel->maps.nc_global);
 	prog[0] = bpf_program__fd(skel->progs.nc_tc_egress);
 	prog[1] = bpf_program__fd(skel->progs.nc_tc_ingress);
@@ -267,16 +288,21 @@ int main(int argc, char **argv)
 
 		load_rules(&m, n);
 		for (int family = 4; family <= 6; family += 2) {
-			struct frame hit, miss;
+			struct frame hit, miss, near;
 
 			make_frame(&hit, family, match_port);
 			make_frame(&miss, family, NOMATCH);
+			/* UDP to the first TCP rule's port: named, so looked up, and no rule */
+			make_frame(&near, family, (uint16_t)(PORT_BASE + 1));
 			for (int d = 0; d < 2; d++) {
 				const char *dir = d ? "ingress" : "egress";
 
 				if (n)
 					run_case(prog[d], &hit, repeat, rounds, n, family, dir, "match");
 				run_case(prog[d], &miss, repeat, rounds, n, family, dir, "no-match");
+				if (n >= 2)
+					run_case(prog[d], &near, repeat, rounds, n, family, dir,
+						 "named-port");
 			}
 		}
 		clear_rules(&m, n);

@@ -11,6 +11,7 @@ import csv
 import glob
 import math
 import os
+import random
 import re
 import statistics
 
@@ -37,6 +38,32 @@ def spread(v, fmt="{:.1f}"):
     if not v:
         return "n/a"
     return f"{fnum(median(v), fmt)} [{fnum(min(v), fmt)} – {fnum(max(v), fmt)}]"
+
+
+def median_ci(v, level=0.95, resamples=2000):
+    """Percentile-bootstrap confidence interval of the median (fixed seed:
+    the same raw data always gives the same interval)."""
+    if len(v) < 3:
+        return (math.nan, math.nan)
+    rng = random.Random(12345)
+    meds = sorted(statistics.median(rng.choices(v, k=len(v))) for _ in range(resamples))
+    lo = meds[int((1 - level) / 2 * resamples)]
+    hi = meds[min(resamples - 1, int((1 + level) / 2 * resamples))]
+    return (lo, hi)
+
+
+def diff_ci(a, b, level=0.95, resamples=2000):
+    """Bootstrap interval of median(a) - median(b), a and b resampled apart."""
+    if len(a) < 3 or len(b) < 3:
+        return (math.nan, math.nan)
+    rng = random.Random(54321)
+    d = sorted(statistics.median(rng.choices(a, k=len(a))) -
+               statistics.median(rng.choices(b, k=len(b))) for _ in range(resamples))
+    return (d[int((1 - level) / 2 * resamples)], d[min(resamples - 1, int((1 + level) / 2 * resamples))])
+
+
+def ci_str(ci, fmt="{:+.1f}"):
+    return "n/a" if any(math.isnan(x) for x in ci) else f"{fnum(ci[0], fmt)} – {fnum(ci[1], fmt)}"
 
 
 def read_csv(path):
@@ -74,6 +101,7 @@ KIND_NAME = {
     "base": "no program",
     "nc": "netchaos (eBPF, LPM trie)",
     "nctc": "netchaos, --attach tc (clsact + cls_bpf)",
+    "null": "empty TC program (tcx, both directions): the hook's own cost",
     "tc": "tc: htb + u32 filters",
     "ipt": "iptables chain",
 }
@@ -119,15 +147,16 @@ def datapath(raw, plot_path, attach=None):
     for r in rows:
         if r["kind"] != "base" and r["config"] not in [c for c, _, _ in configs]:
             configs.append((r["config"], r["kind"], r["rules"]))
-    order = {"ctl": 0, "nc": 1, "nctc": 2, "tc": 3, "ipt": 4}
+    order = {"ctl": 0, "null": 1, "nc": 2, "nctc": 3, "tc": 4, "ipt": 5}
     configs.sort(key=lambda c: (order.get(c[1], 9), c[2]))
 
     cont = [r for r in rows if r["kind"] != "base"]
     ub = [r["udp_base_pps"] / 1e3 for r in cont if r["udp_base_pps"] is not None]
     tb = [r["tcp_bps"] / 1e9 for r in tcp_base]
     t = [["no program (the baseline pair)", 0, "—", "—", f"{len(ub)} / {len(tb)}", spread(ub),
-          "(baseline)", spread(tb, "{:.2f}"), "(baseline)", "—"]]
+          "(baseline)", "—", spread(tb, "{:.2f}"), "(baseline)", "—"]]
     plot = {}
+    over = {}
     for key, kind, n in configs:
         sel = [r for r in rows if r["config"] == key]
         udp = [r["udp_pps"] / 1e3 for r in sel if r["udp_pps"] is not None]
@@ -135,18 +164,45 @@ def datapath(raw, plot_path, attach=None):
         skb = [r["tcp_skb_per_s"] / 1e3 for r in sel if r["tcp_skb_per_s"] is not None]
         o_udp, o_tcp = udp_over(sel), tcp_over(sel)
         inst = installed.get(key, {})
+        over[(kind, n)] = o_udp
         if kind == "ctl":
             name, inst_s, matched = "no program (A/A control: noise floor)", "—", "—"
+        elif kind == "null":
+            name = kind_name[kind]
+            inst_s, matched = f"{inst.get('installed', '?')} links", "—"
         else:
             name = kind_name.get(kind, kind)
             inst_s, matched = inst.get("installed", "?"), inst.get("matched_packets", "?")
             plot.setdefault(kind, {})[n] = (o_udp, o_tcp)
         t.append([name, n, inst_s, matched, f"{len(udp)} / {len(tcp)}", spread(udp),
-                  spread(o_udp, "{:+.1f}"), spread(tcp, "{:.2f}"), spread(o_tcp, "{:+.1f}"),
-                  fnum(median(skb))])
+                  spread(o_udp, "{:+.1f}"), ci_str(median_ci(o_udp)), spread(tcp, "{:.2f}"),
+                  spread(o_tcp, "{:+.1f}"), fnum(median(skb))])
     lines = [table(["contender", "rules", "installed", "matched pkts", "runs UDP / TCP",
-                    "UDP 64 B kpps", "UDP overhead %", "TCP Gbit/s", "TCP overhead %",
-                    "TCP kskb/s"], t)]
+                    "UDP 64 B kpps", "UDP overhead % median [min – max]",
+                    "95 % CI of the median", "TCP Gbit/s", "TCP overhead %", "TCP kskb/s"], t)]
+
+    # what netchaos adds on top of the hook: netchaos minus the empty program
+    null = next((v for (k, _), v in over.items() if k == "null"), None)
+    if null:
+        dt = []
+        for key, kind, n in configs:
+            if kind not in ("nc", "nctc"):
+                continue
+            o = over.get((kind, n), [])
+            dt.append([kind_name[kind], n, fnum(median(o) - median(null), "{:+.1f}")
+                       if o else "n/a", ci_str(diff_ci(o, null))])
+        lines.append("")
+        lines.append("netchaos above the empty TC program (its own classifier's cost, UDP packet "
+                     "rate; median of netchaos minus median of the empty program, with a bootstrap "
+                     "95 % interval):")
+        lines.append("")
+        lines.append(table(["contender", "rules", "UDP overhead above the empty program %",
+                            "95 % interval"], dt))
+
+    prec = precision(raw, kind_name)
+    if prec:
+        lines.append("")
+        lines.append(prec)
 
     # rule loading times
     lt = []
@@ -186,6 +242,72 @@ def datapath(raw, plot_path, attach=None):
                     f.write(" ".join(cols) + "\n")
                 f.write("\n\n")
     return "\n".join(lines)
+
+
+def boot(stat, samples, seed, level=0.95, resamples=2000):
+    """Percentile-bootstrap interval of stat(*samples), each sample list
+    resampled on its own."""
+    if any(len(v) < 3 for v in samples):
+        return (math.nan, math.nan)
+    rng = random.Random(seed)
+    d = sorted(stat(*[rng.choices(v, k=len(v)) for v in samples]) for _ in range(resamples))
+    return (d[int((1 - level) / 2 * resamples)], d[min(resamples - 1, int((1 + level) / 2 * resamples))])
+
+
+def precision(raw, kind_name):
+    """The precision rounds: ctl, the empty program, netchaos at 1 and 10,000
+    rules, UDP only, many rounds; each pair calibrated against the base pair
+    before anything was installed."""
+    rows = read_csv(os.path.join(raw, "datapath-precision.csv"))
+    if not rows:
+        return None
+    ratio = {}
+    for r in rows:
+        b, c = to_float(r["udp_base_pps"]), to_float(r["udp_pps"])
+        if b and c is not None:
+            ratio.setdefault((r["phase"], r["config"]), []).append(c / b)
+
+    def corrected(inst, cal):
+        """overhead %, the pair's own difference to the base pair taken out"""
+        return 100.0 * (1.0 - median(inst) / median(cal))
+
+    def above(inst, cal, ninst, ncal):
+        return corrected(inst, cal) - corrected(ninst, ncal)
+
+    names = {"ctl": "no program (A/A control)"}
+    t = []
+    got = {}
+    for key in ("ctl", "null-0", "nc-1", "nc-10000"):
+        inst, cal = ratio.get(("installed", key)), ratio.get(("calibration", key))
+        if not inst or not cal:
+            continue
+        got[key] = (inst, cal)
+        kind, n = key.split("-")[0], (0 if key == "ctl" else int(key.split("-")[1]))
+        raw_o = 100.0 * (1.0 - median(inst))
+        cor = corrected(inst, cal)
+        ab = "—"
+        if kind == "nc" and "null-0" in got:
+            ab = (f"{fnum(above(inst, cal, *got['null-0']), '{:+.1f}')} "
+                  f"({ci_str(boot(above, [inst, cal, *got['null-0']], 7))})")
+        t.append([names.get(key, kind_name.get(kind, kind)), n, f"{len(cal)} / {len(inst)}",
+                  fnum(100.0 * (median(cal) - 1.0), "{:+.1f}"), fnum(raw_o, "{:+.1f}"),
+                  fnum(cor, "{:+.1f}"), ci_str(boot(corrected, [inst, cal], 3)), ab])
+    out = ["Precision rounds (UDP 64 B only, many more runs of the same A/B interleaving; each pair "
+           "was also measured against the base pair before anything was installed, and that "
+           "difference, the pair's own, is taken out of the overhead):", "",
+           table(["contender", "rules", "runs before / installed",
+                  "pair vs base before install %", "overhead % (raw median)",
+                  "overhead % (pair taken out)", "95 % CI", "above the empty program % (95 % CI)"], t)]
+    if "nc-1" in got and "nc-10000" in got:
+        d = corrected(*got["nc-10000"]) - corrected(*got["nc-1"])
+        ci = boot(lambda a, b, c, e: corrected(a, b) - corrected(c, e),
+                  [*got["nc-10000"], *got["nc-1"]], 11)
+        out += ["", f"Flat in N: netchaos at 10,000 rules minus at 1 rule: {fnum(d, '{:+.1f}')} % "
+                f"(95 % CI {ci_str(ci)})."]
+    out += ["", "Intervals: percentile bootstrap (2,000 resamples) of the medians. The A/A "
+            "control's row is the same empty pair measured twice: its interval is what this "
+            "machine can resolve."]
+    return "\n".join(out)
 
 
 # ---- 2. latency --------------------------------------------------------------
@@ -274,7 +396,7 @@ def classifier(raw):
         for fam in ("IPv4", "IPv6"):
             row = [n, fam]
             for d in ("egress", "ingress"):
-                for case in ("match", "no-match"):
+                for case in ("match", "no-match", "named-port"):
                     r = cells.get((n, fam, d, case))
                     if not r:
                         row.append("—")
@@ -284,13 +406,15 @@ def classifier(raw):
                         bad.append(f"{n} {fam} {d} {case}: verdict {r['verdict']}")
                     row.append(f"{r['ns_median']} [{r['ns_min']} – {r['ns_max']}]")
             t.append(row)
-    out = [table(["rules", "family", "egress match (drop)", "egress no-match", "ingress match (drop)",
-                  "ingress no-match"], t)]
+    out = [table(["rules", "family", "egress match (drop)", "egress no-match", "egress named port",
+                  "ingress match (drop)", "ingress no-match", "ingress named port"], t)]
     out.append("")
     out.append("ns per packet, median [min – max] over the rounds; each round is one "
                "BPF_PROG_TEST_RUN call in repeat mode, timed by the kernel. 64-byte UDP frames; "
                "\"match\" hits the last UDP rule of the set (the program drops it), \"no-match\" "
-               "hits none. The 0-rules row is the program with empty maps.")
+               "(dport 9000) hits none and no rule names its port, so the port bitmap ends it before "
+               "any LPM lookup; \"named port\" is UDP to the port of a TCP rule: the LPM lookup runs "
+               "and finds no rule for it. The 0-rules row is the program with empty maps.")
     if bad:
         out.append("")
         out.append("**Unexpected verdicts** (these figures do not measure what they say): " + "; ".join(bad))

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The per-packet flow of docs/design.md ("Datapath"), shared by both hooks:
- * dead-man and seen-mark gates, parse, one LPM lookup per pattern in use,
- * the rule walk, then the verdict. The cheap exits come first: a scope with
- * no rules costs two array lookups and no parsing.
+ * dead-man and seen-mark gates, parse, the port bitmap, one LPM lookup per
+ * pattern left, the rule walk, then the verdict. The cheap exits come first:
+ * a scope with no rules costs two array lookups and no parsing; a packet
+ * whose ports no rule of the scope names (and no address-only rule) costs
+ * the parse and one or two more array reads, and no LPM lookup.
  */
 #ifndef NC_CLASSIFY_BPF_H
 #define NC_CLASSIFY_BPF_H
@@ -109,6 +111,9 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 	patterns = sc->patterns;
 
 	if (nc_parse_pull(skb, &pkt, dir))
+		return TC_ACT_UNSPEC;
+	patterns = nc_patterns_for(patterns, scope, &pkt);
+	if (!patterns)
 		return TC_ACT_UNSPEC;
 
 	nc_key_init(&key, &pkt, scope);

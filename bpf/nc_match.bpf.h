@@ -14,6 +14,34 @@
 
 #define NC_PATTERN_COUNT 6 /* (proto given or not) x (ANY, SRC, DST) */
 
+/* Does some match entry of the scope key on this port (network order) of this kind? */
+static __always_inline bool nc_port_named(__u32 scope, __u32 kind, __be16 port)
+{
+	__u32 p = bpf_ntohs(port), idx = NC_PORT_WORD(scope, kind, p);
+	const __u64 *word = bpf_map_lookup_elem(&nc_ports, &idx);
+
+	return word && (*word & NC_PORT_BIT(p));
+}
+
+/*
+ * The patterns worth a lookup for this packet: the port-keyed ones only when
+ * the packet has ports and the scope names them. For traffic no rule is about
+ * this is where the packet leaves, at the cost of one or two array reads,
+ * whatever the number of rules.
+ */
+static __always_inline __u32 nc_patterns_for(__u32 patterns, __u32 scope, const struct nc_pkt *pkt)
+{
+	const __u32 src = NC_PATTERNS_OF_KIND(NC_PORT_SRC), dst = NC_PATTERNS_OF_KIND(NC_PORT_DST);
+
+	if (!pkt->has_ports)
+		return patterns & ~(src | dst);
+	if ((patterns & src) && !nc_port_named(scope, NC_PORT_SRC, pkt->sport))
+		patterns &= ~src;
+	if ((patterns & dst) && !nc_port_named(scope, NC_PORT_DST, pkt->dport))
+		patterns &= ~dst;
+	return patterns;
+}
+
 static __always_inline void nc_key_init(struct nc_match_key *key, const struct nc_pkt *pkt,
 					__u32 scope)
 {

@@ -10,7 +10,10 @@
  *   - `nc_rules[slot]` holds a rule: action, probability, expiry and the
  *     post-checks that cannot live in the key (direction, interfaces, AND of
  *     several port dimensions);
- *   - `nc_counters[slot]` counts matched / affected packets per CPU.
+ *   - `nc_counters[slot]` counts matched / affected packets per CPU;
+ *   - `nc_ports` is a bitmap per (scope, port kind) of the ports some match
+ *     entry names: a packet whose ports no rule names skips the port-keyed
+ *     LPM lookups (one array word instead of a trie walk).
  */
 #ifndef NETCHAOS_MAPS_H
 #define NETCHAOS_MAPS_H
@@ -70,6 +73,21 @@ enum nc_port_kind {
  * live rule of the scope uses. Bit = NC_PATTERN(proto given, port kind).
  */
 #define NC_PATTERN(proto_given, kind) (1u << ((proto_given) ? 3 + (kind) : (kind)))
+/* Every pattern bit of one port kind (proto given or not). */
+#define NC_PATTERNS_OF_KIND(kind) (NC_PATTERN(0, kind) | NC_PATTERN(1, kind))
+
+/*
+ * nc_ports: an ARRAY of __u64 words, 65,536 bits per (scope, NC_PORT_SRC or
+ * NC_PORT_DST). Bit `port` (host order) is set while some live match entry of
+ * the scope is keyed on that port of that kind, whatever its protocol. Only
+ * a hint for skipping lookups: a set bit without an entry costs one lookup,
+ * so the agent may set it early and clear it late.
+ */
+#define NC_PORT_WORDS_PER_KIND	(65536 / 64)
+#define NC_PORT_WORDS		(NC_MAX_SCOPES * 2 * NC_PORT_WORDS_PER_KIND)
+#define NC_PORT_WORD(scope, kind, port) \
+	(((scope) * 2 + ((kind) == NC_PORT_DST)) * NC_PORT_WORDS_PER_KIND + ((port) >> 6))
+#define NC_PORT_BIT(port) (1ull << ((port) & 63))
 
 /*
  * LPM key. The prefix covers scope, proto, port kind and port always

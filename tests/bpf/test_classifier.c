@@ -49,8 +49,10 @@
 struct fixture {
 	struct netchaos_bpf *skel;
 	int prog[2];	/* DIR_EGRESS, DIR_INGRESS */
-	int match_fd, rules_fd, counters_fd, scopes_fd, global_fd;
+	int match_fd, rules_fd, counters_fd, scopes_fd, ports_fd, global_fd;
 	int ncpus;
+	uint32_t port_words[512]; /* nc_ports words the test set, cleared by reset_maps */
+	int n_port_words;
 	bool csum_complete; /* kernel knows BPF_F_TEST_SKB_CHECKSUM_COMPLETE */
 };
 
@@ -337,6 +339,23 @@ static void put_rule(uint32_t slot, const struct nc_rule *r)
  * One match entry: proto (0 = any), port kind and port, an optional CIDR
  * ("10.0.0.0/8", NULL = no address), listing `n` slots.
  */
+static void set_port_bit(uint32_t scope, uint8_t kind, uint16_t port, bool on)
+{
+	uint32_t word = NC_PORT_WORD(scope, kind, port);
+	uint64_t bits;
+
+	assert_int_equal(bpf_map_lookup_elem(fx.ports_fd, &word, &bits), 0);
+	bits = on ? bits | NC_PORT_BIT(port) : bits & ~NC_PORT_BIT(port);
+	assert_int_equal(bpf_map_update_elem(fx.ports_fd, &word, &bits, BPF_ANY), 0);
+	for (int i = 0; on && i < fx.n_port_words; i++)
+		if (fx.port_words[i] == word)
+			return;
+	if (on) {
+		assert_true(fx.n_port_words < (int)(sizeof(fx.port_words) / sizeof(fx.port_words[0])));
+		fx.port_words[fx.n_port_words++] = word;
+	}
+}
+
 static void put_entry_scope(uint32_t scope, uint8_t proto, uint8_t kind, uint16_t port,
 			    const char *cidr, const uint16_t *slots, int n)
 {
@@ -362,6 +381,9 @@ static void put_entry_scope(uint32_t scope, uint8_t proto, uint8_t kind, uint16_
 	}
 	for (i = 0; i < n; i++)
 		val.slot[i] = slots[i];
+	/* as the agent does: the port bit before the entry */
+	if (kind != NC_PORT_ANY)
+		set_port_bit(scope, kind, port, true);
 	assert_int_equal(bpf_map_update_elem(fx.match_fd, &key, &val, BPF_ANY), 0);
 }
 
@@ -395,11 +417,15 @@ static struct nc_counters counters(uint32_t slot)
 static void clear_match(void)
 {
 	struct nc_match_key key, next;
+	uint64_t zero = 0;
 
 	while (!bpf_map_get_next_key(fx.match_fd, NULL, &next)) {
 		key = next;
 		assert_int_equal(bpf_map_delete_elem(fx.match_fd, &key), 0);
 	}
+	while (fx.n_port_words > 0)
+		assert_int_equal(bpf_map_update_elem(fx.ports_fd, &fx.port_words[--fx.n_port_words],
+						     &zero, BPF_ANY), 0);
 }
 
 /* Every test starts from empty maps, a fresh heartbeat and no dead-man. */
@@ -609,6 +635,47 @@ static void test_sport_match(void **state)
 	s = with_ports(udp4, 9, 5353);
 	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_UNSPEC);
 	ASSERT_COUNTERS(0, 2, 2);
+}
+
+/* nc_ports gates the port-keyed lookups: an entry whose port bit is clear
+ * is not looked up, a set bit of another port does not open it, and
+ * address-only (ANY) patterns do not depend on it. */
+static void test_port_bitmap_gate(void **state)
+{
+	struct nc_rule dst = mk_rule(1, NC_ACT_DROP, 0), src = mk_rule(2, NC_ACT_DROP, 0);
+	struct nc_rule any = mk_rule(3, NC_ACT_DROP, 0);
+	struct pkt_spec s;
+
+	rule_port(&dst, NC_PORT_DST, 80, 80);
+	put_rule(1, &dst);
+	put_entry1(0, NC_PORT_DST, 80, NULL, 1);
+	rule_port(&src, NC_PORT_SRC, 5353, 5353);
+	put_rule(2, &src);
+	put_entry1(0, NC_PORT_SRC, 5353, NULL, 2);
+	set_patterns(0, NC_PATTERN(0, NC_PORT_DST) | NC_PATTERN(0, NC_PORT_SRC));
+	assert_int_equal(verdict(DIR_EGRESS, &tcp4), TC_ACT_SHOT);
+	s = with_ports(udp6, 5353, 9);
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_SHOT);
+
+	set_port_bit(0, NC_PORT_DST, 80, false);
+	set_port_bit(0, NC_PORT_DST, 81, true); /* same word, another bit */
+	set_port_bit(0, NC_PORT_SRC, 80, true); /* same port, other kind */
+	assert_int_equal(verdict(DIR_EGRESS, &tcp4), TC_ACT_UNSPEC);
+	assert_int_equal(verdict(DIR_EGRESS, &tcp6), TC_ACT_UNSPEC);
+	s = with_ports(udp6, 5353, 9);
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_SHOT); /* SRC still open */
+	set_port_bit(0, NC_PORT_SRC, 5353, false);
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_UNSPEC);
+	ASSERT_COUNTERS(1, 1, 1);
+	ASSERT_COUNTERS(2, 2, 2);
+
+	/* an address-only rule is looked up whatever the ports */
+	put_rule(3, &any);
+	put_entry1(0, NC_PORT_ANY, 0, "10.1.2.0/24", 3);
+	set_patterns(0, NC_PATTERN(0, NC_PORT_ANY) | NC_PATTERN(0, NC_PORT_DST));
+	assert_int_equal(verdict(DIR_EGRESS, &tcp4), TC_ACT_SHOT);
+	ASSERT_COUNTERS(1, 1, 1);
+	ASSERT_COUNTERS(3, 1, 1);
 }
 
 /* Protocol key without ports: ICMP and ICMPv6 both key as IPPROTO_ICMP. */
@@ -887,6 +954,7 @@ static void test_scope_isolation(void **state)
 	assert_int_equal(bpf_map__reuse_fd(other->maps.nc_rules, fx.rules_fd), 0);
 	assert_int_equal(bpf_map__reuse_fd(other->maps.nc_counters, fx.counters_fd), 0);
 	assert_int_equal(bpf_map__reuse_fd(other->maps.nc_scopes, fx.scopes_fd), 0);
+	assert_int_equal(bpf_map__reuse_fd(other->maps.nc_ports, fx.ports_fd), 0);
 	assert_int_equal(bpf_map__reuse_fd(other->maps.nc_global, fx.global_fd), 0);
 	assert_int_equal(netchaos_bpf__load(other), 0);
 	build(&p, &tcp4);
@@ -1323,6 +1391,7 @@ static int group_setup(void **state)
 	fx.rules_fd = bpf_map__fd(fx.skel->maps.nc_rules);
 	fx.counters_fd = bpf_map__fd(fx.skel->maps.nc_counters);
 	fx.scopes_fd = bpf_map__fd(fx.skel->maps.nc_scopes);
+	fx.ports_fd = bpf_map__fd(fx.skel->maps.nc_ports);
 	fx.global_fd = bpf_map__fd(fx.skel->maps.nc_global);
 	fx.ncpus = libbpf_num_possible_cpus();
 	if (fx.ncpus <= 0) {
@@ -1353,6 +1422,7 @@ int main(void)
 		T(test_dport_drop_and_counters),
 		T(test_port_and_proto_mismatch),
 		T(test_sport_match),
+		T(test_port_bitmap_gate),
 		T(test_proto_keys),
 		T(test_proto_mask_postcheck),
 		T(test_ipv4_cidr),

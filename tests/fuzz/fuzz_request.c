@@ -80,6 +80,7 @@ struct fake_maps {
 	bool rule_set[NC_MAX_RULES];
 	uint32_t rule_id[NC_MAX_RULES];
 	uint32_t patterns[NC_MAX_SCOPES];
+	uint64_t ports[NC_PORT_WORDS];
 	uint64_t digest;       /* XOR of a hash of every map element */
 	unsigned long calls;   /* callbacks so far */
 	unsigned long fail_at; /* the callback number that fails; 0 = none */
@@ -271,12 +272,31 @@ static int fake_scope_update(void *ctx, uint32_t scope, const struct nc_scope *v
 	return 0;
 }
 
+static uint64_t word_hash(uint32_t word, uint64_t bits)
+{
+	uint64_t h = hash_bytes(0x2545f4914f6cdd1dull, &word, sizeof(word));
+
+	return bits ? hash_bytes(h, &bits, sizeof(bits)) : 0;
+}
+
+static int fake_ports_update(void *ctx, uint32_t word, uint64_t bits)
+{
+	if (inject())
+		return FZ_INJECTED;
+	fz_assert(word < NC_PORT_WORDS, "port word %u", word);
+	fz_assert(maps.ports[word] != bits, "port word %u rewritten unchanged", word);
+	maps.digest ^= word_hash(word, maps.ports[word]) ^ word_hash(word, bits);
+	maps.ports[word] = bits;
+	return 0;
+}
+
 static const struct nc_map_ops fake_ops = {
 	.match_update = fake_match_update,
 	.match_delete = fake_match_delete,
 	.rule_update = fake_rule_update,
 	.rule_clear = fake_rule_clear,
 	.scope_update = fake_scope_update,
+	.ports_update = fake_ports_update,
 };
 
 /* ---- fake faults: agent/faults.c with names instead of a kernel --------- */

@@ -41,9 +41,13 @@ struct fake {
 	struct nc_rule rules[NC_MAX_RULES];
 	bool rule_set[NC_MAX_RULES];
 	uint32_t patterns[NC_MAX_SCOPES];
+	uint64_t *ports;	/* nc_ports, NC_PORT_WORDS words */
+	uint64_t ports_digest;	/* XOR of a hash of every non-zero word */
+	uint64_t port_bits;	/* bits set in ports */
 	unsigned long calls;	/* every callback, failed or not */
 	unsigned long fail_at;	/* the call number that fails; 0 = none */
 	unsigned long match_updates, match_deletes, rule_updates, rule_clears, scope_updates;
+	unsigned long port_updates;
 };
 
 static int fake_key_cmp(const void *a, const void *b)
@@ -95,6 +99,11 @@ static void fake_check_key(const struct nc_match_key *key)
 		assert_false(data[bit / 8] & (0x80 >> (bit % 8)));
 }
 
+static bool fake_port_bit(const struct fake *f, uint32_t scope, uint8_t kind, uint16_t port)
+{
+	return f->ports[NC_PORT_WORD(scope, kind, port)] & NC_PORT_BIT(port);
+}
+
 static int fake_match_update(void *ctx, const struct nc_match_key *key,
 			     const struct nc_match_val *val)
 {
@@ -104,6 +113,9 @@ static int fake_match_update(void *ctx, const struct nc_match_key *key,
 	if (fake_fail(f))
 		return -EIO;
 	fake_check_key(key);
+	/* the datapath would skip an entry whose port bit is clear */
+	if (key->port_kind != NC_PORT_ANY)
+		assert_true(fake_port_bit(f, key->scope, key->port_kind, ntohs(key->port)));
 	assert_true(val->count >= 1 && val->count <= NC_STACK_MAX);
 	for (int i = 0; i < val->count; i++) {
 		assert_true(f->rule_set[val->slot[i]]); /* rule written before entry */
@@ -183,12 +195,37 @@ static int fake_scope_update(void *ctx, uint32_t scope, const struct nc_scope *v
 	return 0;
 }
 
+static uint64_t word_hash(uint32_t word, uint64_t bits)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ word;
+
+	h = (h ^ bits) * 0x100000001b3ull;
+	return bits ? h * 0x9e3779b97f4a7c15ull : 0;
+}
+
+static int fake_ports_update(void *ctx, uint32_t word, uint64_t bits)
+{
+	struct fake *f = ctx;
+
+	if (fake_fail(f))
+		return -EIO;
+	assert_true(word < NC_PORT_WORDS);
+	assert_int_not_equal(f->ports[word], bits); /* only changed words are written */
+	f->port_updates++;
+	f->ports_digest ^= word_hash(word, f->ports[word]) ^ word_hash(word, bits);
+	f->port_bits += (uint64_t)__builtin_popcountll(bits);
+	f->port_bits -= (uint64_t)__builtin_popcountll(f->ports[word]);
+	f->ports[word] = bits;
+	return 0;
+}
+
 static const struct nc_map_ops fake_ops = {
 	.match_update = fake_match_update,
 	.match_delete = fake_match_delete,
 	.rule_update = fake_rule_update,
 	.rule_clear = fake_rule_clear,
 	.scope_update = fake_scope_update,
+	.ports_update = fake_ports_update,
 };
 
 /* Kernel LPM semantics: the stored entry with the longest prefix equal to
@@ -233,6 +270,7 @@ struct snap {
 	struct fake_entry *entries;
 	struct nc_rule *rules;
 	uint32_t patterns[NC_MAX_SCOPES];
+	uint64_t ports_digest;
 };
 
 static void snap_visit(const void *nodep, VISIT which, void *closure)
@@ -254,6 +292,7 @@ static void snap_take(const struct fake *f, struct snap *s)
 	assert_int_equal(s->n, f->n_entries);
 	memcpy(s->rules, f->rules, sizeof(f->rules));
 	memcpy(s->patterns, f->patterns, sizeof(s->patterns));
+	s->ports_digest = f->ports_digest;
 }
 
 static void snap_free(struct snap *s)
@@ -269,6 +308,49 @@ static void assert_snap_equal(const struct snap *a, const struct snap *b)
 		assert_memory_equal(a->entries, b->entries, a->n * sizeof(*a->entries));
 	assert_memory_equal(a->rules, b->rules, NC_MAX_RULES * sizeof(*a->rules));
 	assert_memory_equal(a->patterns, b->patterns, sizeof(a->patterns));
+	assert_true(a->ports_digest == b->ports_digest);
+}
+
+/* Port bits name exactly the (scope, kind, port) of the entries: none is
+ * missing (checked at every write) and none is left over. */
+struct port_walk {
+	uint32_t *keys; /* word * 64 + bit */
+	size_t n;
+};
+
+static void port_visit(const void *nodep, VISIT which, void *closure)
+{
+	const struct fake_entry *e = *(const struct fake_entry *const *)nodep;
+	struct port_walk *w = closure;
+	uint16_t port = ntohs(e->key.port);
+
+	if ((which == postorder || which == leaf) && e->key.port_kind != NC_PORT_ANY)
+		w->keys[w->n++] = NC_PORT_WORD(e->key.scope, e->key.port_kind, port) * 64 + port % 64;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void assert_ports_exact(const struct fake *f)
+{
+	struct port_walk w = { .keys = calloc(f->n_entries + 1, sizeof(uint32_t)) };
+	size_t distinct = 0;
+
+	assert_non_null(w.keys);
+	twalk_r(f->root, port_visit, &w);
+	qsort(w.keys, w.n, sizeof(*w.keys), u32_cmp);
+	for (size_t i = 0; i < w.n; i++) {
+		if (i && w.keys[i] == w.keys[i - 1])
+			continue;
+		distinct++;
+		assert_true(f->ports[w.keys[i] / 64] & (1ull << (w.keys[i] % 64)));
+	}
+	assert_int_equal(f->port_bits, distinct);
+	free(w.keys);
 }
 
 static void assert_fake_matches(const struct fake *f, const struct snap *s)
@@ -303,6 +385,8 @@ static int setup(void **state)
 	h->f = calloc(1, sizeof(*h->f));
 	h->recs = calloc(NC_MAX_RULES, sizeof(*h->recs));
 	assert_non_null(h->f);
+	h->f->ports = calloc(NC_PORT_WORDS, sizeof(*h->f->ports));
+	assert_non_null(h->f->ports);
 	assert_non_null(h->recs);
 	assert_int_equal(nc_rule_table_new(&fake_ops, h->f, &h->t), 0);
 	h->next_id = 1;
@@ -316,6 +400,7 @@ static int teardown(void **state)
 
 	nc_rule_table_free(h->t);
 	tdestroy(h->f->root, free);
+	free(h->f->ports);
 	free(h->f);
 	free(h->recs);
 	free(h);
@@ -494,6 +579,10 @@ static size_t datapath_match(const struct fake *f, const struct pkt *p, uint32_t
 			continue;
 		assert_int_equal(NC_PATTERN(proto_given, kind), 1u << bit);
 		if (kind != NC_PORT_ANY && !pkt_has_ports(p))
+			continue;
+		/* nc_patterns_for(): no lookup for a port the scope does not name */
+		if (kind != NC_PORT_ANY &&
+		    !fake_port_bit(f, p->scope, kind, kind == NC_PORT_SRC ? p->sport : p->dport))
 			continue;
 		memset(&key, 0, sizeof(key));
 		key.prefixlen = KEY_FULL_BITS;
@@ -1161,6 +1250,69 @@ static void test_only_changed_values_written(void **state)
 	assert_int_equal(h->f->match_deletes, del + 1);
 }
 
+/* nc_ports: a bit per (scope, kind, port) some entry names, written once. */
+static void test_port_bitmap(void **state)
+{
+	struct h *h = *state;
+	struct nc_rule_spec tcp, udp, either, wide;
+	uint32_t a, b, c, d, e;
+	unsigned long writes;
+
+	tcp = spec_new(NC_FAULT_DROP, NC_PROTO_TCP);
+	spec_port(&tcp, NC_PORT_DST, 3306, 3306);
+	udp = spec_new(NC_FAULT_DROP, NC_PROTO_UDP);
+	spec_port(&udp, NC_PORT_DST, 3306, 3306);
+
+	a = add_rule(h, 0, &tcp);
+	assert_true(fake_port_bit(h->f, 0, NC_PORT_DST, 3306));
+	assert_false(fake_port_bit(h->f, 0, NC_PORT_SRC, 3306));
+	assert_false(fake_port_bit(h->f, 1, NC_PORT_DST, 3306));
+	assert_int_equal(h->f->port_updates, 1);
+	/* the same port under another protocol: the word is already right */
+	b = add_rule(h, 0, &udp);
+	assert_int_equal(h->f->port_updates, 1);
+	/* another scope has words of its own */
+	c = add_rule(h, 1, &tcp);
+	assert_true(fake_port_bit(h->f, 1, NC_PORT_DST, 3306));
+	assert_int_equal(h->f->port_updates, 2);
+	assert_ports_exact(h->f);
+
+	/* EITHER names the port under both kinds; a range over
+	 * NC_EXPAND_PORTS_MAX is keyed as any port and names none */
+	either = spec_new(NC_FAULT_DROP, 0);
+	spec_port(&either, NC_PORT_EITHER, 7000, 7001);
+	d = add_rule(h, 0, &either);
+	for (uint16_t p = 7000; p <= 7001; p++) {
+		assert_true(fake_port_bit(h->f, 0, NC_PORT_SRC, p));
+		assert_true(fake_port_bit(h->f, 0, NC_PORT_DST, p));
+	}
+	assert_int_equal(h->f->port_updates, 4); /* 7000 and 7001 share a word per kind */
+	wide = spec_new(NC_FAULT_DROP, NC_PROTO_TCP);
+	spec_port(&wide, NC_PORT_DST, 10000, 20000);
+	writes = h->f->port_updates;
+	e = add_rule(h, 0, &wide);
+	assert_int_equal(h->f->port_updates, writes);
+	assert_false(fake_port_bit(h->f, 0, NC_PORT_DST, 15000));
+	EXPECT(h->f, pkt_make(0, IPPROTO_TCP, 1, 15000, "10.0.0.1"), 5);
+	EXPECT(h->f, pkt_make(0, IPPROTO_TCP, 7001, 1, "10.0.0.1"), 4);
+	EXPECT(h->f, pkt_make(0, IPPROTO_UDP, 1, 3306, "10.0.0.1"), 2);
+	assert_ports_exact(h->f);
+
+	/* the bit stays while another protocol's entry names the port */
+	del_rule(h, a);
+	assert_true(fake_port_bit(h->f, 0, NC_PORT_DST, 3306));
+	EXPECT(h->f, pkt_make(0, IPPROTO_UDP, 1, 3306, "10.0.0.1"), 2);
+	del_rule(h, b);
+	assert_false(fake_port_bit(h->f, 0, NC_PORT_DST, 3306));
+	assert_true(fake_port_bit(h->f, 1, NC_PORT_DST, 3306));
+	del_rule(h, d);
+	assert_false(fake_port_bit(h->f, 0, NC_PORT_SRC, 7000));
+	del_rule(h, c);
+	del_rule(h, e);
+	assert_int_equal(h->f->port_bits, 0);
+	assert_int_equal(h->f->ports_digest, 0);
+}
+
 static void test_slot_reuse(void **state)
 {
 	struct h *h = *state;
@@ -1314,8 +1466,10 @@ static void test_insert_rollback(void **state)
 			EXPECT(h->f, pkt_make(0, IPPROTO_TCP, 80, 80, "10.1.2.3"), 1, 2);
 		}
 	} while (err);
-	/* rule, 8 new entries, the /16 and /24 refolded, scope: 12 calls. */
-	assert_int_equal(tries, 13);
+	/* rule, the SRC port word, 8 new entries, the /16 and /24 refolded,
+	 * scope: 13 calls (DST 80 was named already). */
+	assert_int_equal(tries, 14);
+	assert_ports_exact(h->f);
 	EXPECT(h->f, pkt_make(0, IPPROTO_TCP, 80, 80, "10.1.2.3"), 1, 2, 100);
 	EXPECT(h->f, pkt_make(0, IPPROTO_UDP, 80, 1, "10.9.2.3"), 100);
 	EXPECT(h->f, pkt_make(0, IPPROTO_UDP, 1, 80, "10.9.2.3"), 3, 100);
@@ -1358,9 +1512,10 @@ static void test_remove_rollback(void **state)
 		}
 	} while (err);
 	h->recs[slot].live = false;
-	/* 2 refolded, 4 deleted, scope, rule: 8 calls. */
-	assert_int_equal(tries, 9);
+	/* 2 refolded, 4 deleted, scope, the SRC port word, rule: 9 calls. */
+	assert_int_equal(tries, 10);
 	assert_fake_matches(h->f, &base);
+	assert_ports_exact(h->f);
 	snap_free(&before);
 	snap_free(&base);
 }
@@ -1554,6 +1709,7 @@ static void test_random_against_spec(void **state)
 		h->f->fail_at = 0;
 		snap_free(&before);
 		assert_int_equal(nc_rule_table_live(h->t), n_live);
+		assert_ports_exact(h->f);
 
 		for (int k = 0; k < 60; k++) {
 			struct pkt p = pkt_make((uint32_t)(rand_r(&seed) % 2),
@@ -1584,6 +1740,7 @@ static void test_random_against_spec(void **state)
 	for (int i = 0; i < NC_MAX_RULES; i++)
 		assert_false(h->f->rule_set[i]);
 	assert_int_equal(h->f->patterns[0] | h->f->patterns[1], 0);
+	assert_int_equal(h->f->port_bits, 0);
 	printf("# random: 1000 operations, %d refused with -E2BIG, %d rolled back\n", refused,
 	       failed);
 	assert_true(refused > 0);
@@ -1761,6 +1918,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scopes_and_patterns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_restores_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_changed_values_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_bitmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_order_by_rule_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stack_limit, setup, teardown),
