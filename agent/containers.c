@@ -577,6 +577,19 @@ static void member_take(struct member *m, const struct nc_docker_container *c)
 
 /* ---- JSON ----------------------------------------------------------------- */
 
+/* Append "NAME:IFACE" for each IFACE of a comma-separated list (which it
+ * consumes) to a comma-separated list of *off bytes. */
+static void add_member_ifaces(char *list, size_t size, size_t *off, const char *name,
+			      char *ifaces)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(ifaces, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (*off < size)
+			*off += (size_t)snprintf(list + *off, size - *off, "%s%s:%s",
+						 *off ? "," : "", name, tok);
+}
+
 static json_object *rule_json(struct nc_containers *cs, const struct crule *r)
 {
 	struct nc_fault_info info;
@@ -597,36 +610,24 @@ static json_object *rule_json(struct nc_containers *cs, const struct crule *r)
 		active += m->state == M_ACTIVE;
 		stopped += m->state == M_STOPPED;
 		if (m->plan_ifaces[0]) { /* a dry run's plan */
-			char plan[NC_FAULT_IFACES_STR], *tok, *save = NULL;
+			char plan[NC_FAULT_IFACES_STR];
 
 			info.entries += m->plan_entries;
 			snprintf(plan, sizeof(plan), "%s", m->plan_ifaces);
-			for (tok = strtok_r(plan, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save))
-				if (off < sizeof(info.interfaces))
-					off += (size_t)snprintf(info.interfaces + off,
-								sizeof(info.interfaces) - off,
-								"%s%s:%s", off ? "," : "", m->name,
-								tok);
+			add_member_ifaces(info.interfaces, sizeof(info.interfaces), &off, m->name,
+					  plan);
 		}
 		for (size_t k = 0; k < m->n_faults; k++) {
 			struct nc_fault_info fi;
-			char *tok, *save = NULL;
 
 			if (nc_faults_get(cs->faults, m->faults[k], &fi))
 				continue;
 			info.counters.matched += fi.counters.matched;
 			info.counters.affected += fi.counters.affected;
 			info.entries += fi.entries;
-			if (k)
-				continue;
-			for (tok = strtok_r(fi.interfaces, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save))
-				if (off < sizeof(info.interfaces))
-					off += (size_t)snprintf(info.interfaces + off,
-								sizeof(info.interfaces) - off,
-								"%s%s:%s", off ? "," : "", m->name,
-								tok);
+			if (!k)
+				add_member_ifaces(info.interfaces, sizeof(info.interfaces), &off,
+						  m->name, fi.interfaces);
 		}
 	}
 	obj = nc_rule_json(&info);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The per-packet flow of docs/design.md ("Datapath"), shared by both hooks:
- * dead-man and seen-mark gates, parse, the port bitmap, one LPM lookup per
- * pattern left, the rule walk, then the verdict. The cheap exits come first:
+ * scope patterns, parse, the port bitmap, the seen-mark gate, one LPM lookup
+ * per pattern left, the rule walk (dead-man switch at the first entry found),
+ * then the verdict. The cheap exits come first:
  * a scope with no rules costs two array lookups and no parsing; a packet
  * whose ports no rule of the scope names (and no address-only rule) costs
  * the parse and one or two more array reads, and no LPM lookup.
@@ -102,9 +103,6 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 	 */
 	if (dir == NC_DIR_INGRESS && (skb->priority >> 16) == NC_STEER_MAJOR)
 		skb->priority = 0;
-	g = bpf_map_lookup_elem(&nc_global, &zero);
-	if (!g || (skb->mark & g->seen_mark))
-		return TC_ACT_UNSPEC;
 	sc = bpf_map_lookup_elem(&nc_scopes, &scope);
 	if (!sc || !sc->patterns)
 		return TC_ACT_UNSPEC;
@@ -114,6 +112,10 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 		return TC_ACT_UNSPEC;
 	patterns = nc_patterns_for(patterns, scope, &pkt);
 	if (!patterns)
+		return TC_ACT_UNSPEC;
+	/* only now, for packets some lookup is for: the common path stops above */
+	g = bpf_map_lookup_elem(&nc_global, &zero);
+	if (!g || (skb->mark & g->seen_mark))
 		return TC_ACT_UNSPEC;
 
 	nc_key_init(&key, &pkt, scope);

@@ -397,15 +397,28 @@ static int parse_plain(const struct command *cmd, int argc, char **argv,
 	return 0;
 }
 
+/* A command without arguments: parse, then send it. 0 with *reply set, 1 when
+ * only the help was asked for (nothing sent), or the error. */
+static int plain_call(const struct command *cmd, int argc, char **argv, struct nc_cli_globals *g,
+		      const char *wire_cmd, json_object **reply)
+{
+	int n_pos, ret;
+
+	*reply = NULL;
+	ret = parse_plain(cmd, argc, argv, g, 0, NULL, &n_pos);
+	if (ret)
+		return ret;
+	return simple_call(g, wire_cmd, reply);
+}
+
 static int do_list(const struct command *cmd, int argc, char **argv, struct nc_cli_globals *g)
 {
 	json_object *reply, *rules;
-	int n_pos, ret;
+	int ret;
 
-	ret = parse_plain(cmd, argc, argv, g, 0, NULL, &n_pos);
-	if (ret)
-		return ret < 0 ? ret : 0;
-	ret = simple_call(g, NC_CMD_LIST, &reply);
+	ret = plain_call(cmd, argc, argv, g, NC_CMD_LIST, &reply);
+	if (ret > 0)
+		return 0;
 	if (ret || g->json)
 		goto out;
 	ret = reply_member(reply, "rules", json_type_array, &rules);
@@ -455,12 +468,11 @@ out:
 static int do_abort(const struct command *cmd, int argc, char **argv, struct nc_cli_globals *g)
 {
 	json_object *reply, *cleared;
-	int n_pos, ret;
+	int ret;
 
-	ret = parse_plain(cmd, argc, argv, g, 0, NULL, &n_pos);
-	if (ret)
-		return ret < 0 ? ret : 0;
-	ret = simple_call(g, NC_CMD_ABORT, &reply);
+	ret = plain_call(cmd, argc, argv, g, NC_CMD_ABORT, &reply);
+	if (ret > 0)
+		return 0;
 	if (ret || g->json)
 		goto out;
 	ret = reply_member(reply, "cleared", json_type_array, &cleared);
@@ -474,12 +486,11 @@ out:
 static int do_doctor(const struct command *cmd, int argc, char **argv, struct nc_cli_globals *g)
 {
 	json_object *reply, *checks;
-	int n_pos, ret, failed = 0;
+	int ret, failed = 0;
 
-	ret = parse_plain(cmd, argc, argv, g, 0, NULL, &n_pos);
-	if (ret)
-		return ret < 0 ? ret : 0;
-	ret = simple_call(g, NC_CMD_DOCTOR, &reply);
+	ret = plain_call(cmd, argc, argv, g, NC_CMD_DOCTOR, &reply);
+	if (ret > 0)
+		return 0;
 	if (ret)
 		goto out;
 	if (json_object_object_get_ex(reply, "checks", &checks) &&
@@ -499,12 +510,11 @@ static int do_status(const struct command *cmd, int argc, char **argv, struct nc
 {
 	static const char *const envelope[] = { "v", "ok", NULL };
 	json_object *reply;
-	int n_pos, ret;
+	int ret;
 
-	ret = parse_plain(cmd, argc, argv, g, 0, NULL, &n_pos);
-	if (ret)
-		return ret < 0 ? ret : 0;
-	ret = simple_call(g, NC_CMD_STATUS, &reply);
+	ret = plain_call(cmd, argc, argv, g, NC_CMD_STATUS, &reply);
+	if (ret > 0)
+		return 0;
 	if (!ret && !g->json)
 		nc_print_tree(stdout, reply, 0, envelope);
 	json_object_put(reply);

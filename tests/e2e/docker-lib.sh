@@ -57,6 +57,22 @@ run_ct() {
 ip_of() { dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$P-$1"; }
 pid_of() { dk inspect -f '{{.State.Pid}}' "$P-$1"; }
 
+# wait_in_netns PID T0 [CTL [STEP]]: poll CTL's (default chaosctl) `list`
+# every STEP seconds (0.02) until a rule acts in /proc/PID/ns/net; prints the
+# milliseconds since T0 (from ms), or -1 after 100 polls
+wait_in_netns() {
+	local pid=$1 t0=$2 ctl=${3:-chaosctl} step=${4:-0.02}
+	for _ in $(seq 100); do
+		# grep, not python: a cheap poll on a loaded machine
+		if "$ctl" --json list | grep -Eq "\"netns\": ?\"/proc/$pid/ns/net\""; then
+			echo $(($(ms) - t0))
+			return 0
+		fi
+		sleep "$step"
+	done
+	echo -1
+}
+
 # TCP to a container's port 80: the answer is its name.
 from_host() { [ "$(timeout 4 busybox nc -w 1 "$(ip_of "$1")" 80 </dev/null 2>/dev/null)" = "$1" ]; }
 from_ct() { [ "$(timeout 4 docker --host "unix://$NC_DOCKER_SOCK" exec "$P-$1" nc -w 1 "$(ip_of "$2")" 80 </dev/null 2>/dev/null)" = "$2" ]; }

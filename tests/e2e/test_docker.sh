@@ -84,10 +84,7 @@ check "change: loss 80% on web, 20% +- 5% delivered (got $got/2000)" within "$go
 old_pid=$(pid_of web)
 dk restart -t 0 "$P-web" >/dev/null
 new_pid=$(pid_of web)
-for _ in $(seq 100); do
-	chaosctl --json list | grep -Eq "\"netns\": ?\"/proc/$new_pid/ns/net\"" && break
-	sleep 0.02
-done
+wait_in_netns "$new_pid" "$(ms)" >/dev/null
 got=$(udp_ct host web 2000)
 echo "# after a restart ($old_pid -> $new_pid): $got of 2000 delivered"
 check "change then restart: the re-applied rule has the new parameters (got $got/2000)" within "$got" 300 500
@@ -136,15 +133,7 @@ t0=$(ms)
 dk restart -t 0 "$P-web" >/dev/null
 t1=$(ms)
 new_pid=$(pid_of web)
-lat=-1
-for _ in $(seq 100); do
-	# grep, not python: a cheap poll on a loaded machine
-	if chaosctl --json list | grep -Eq "\"netns\": ?\"/proc/$new_pid/ns/net\""; then
-		lat=$(($(ms) - t1))
-		break
-	fi
-	sleep 0.02
-done
+lat=$(wait_in_netns "$new_pid" "$t1")
 echo "# docker restart took $((t1 - t0)) ms; the rule was back in the new namespace $lat ms after it returned"
 evlat=$(grep "re-applied in container $P-web (pid $new_pid" "$AGENT_LOG" |
 	sed -n 's/.*, \([0-9.]*\) ms after Docker.*/\1/p' | tail -n 1)
@@ -361,14 +350,7 @@ if start_agent2 evt --docker-socket "$WORK/dproxy.sock"; then
 	dk restart -t 0 "$P-api" >/dev/null
 	new_pid=$(pid_of api)
 	proxy_up
-	t0=$(ms) back=-1
-	for _ in $(seq 100); do
-		if ectl --json list | grep -Eq "\"netns\": ?\"/proc/$new_pid/ns/net\""; then
-			back=$(($(ms) - t0))
-			break
-		fi
-		sleep 0.05
-	done
+	back=$(wait_in_netns "$new_pid" "$(ms)" ectl 0.05)
 	echo "# a restart during the outage ($old_pid -> $new_pid) caught up ${back} ms after Docker was back"
 	check "event stream back: the restart during the outage is caught up within 5 s (${back} ms)" \
 		within "$back" 0 5000
