@@ -77,12 +77,12 @@ RULE_COUNTS=(1 100 1000 10000)
 NCTC_COUNTS=(1 10000) # netchaos with --attach tc too, where the kernel has tcx
 if [ "$mode" = quick ]; then
 	ROUNDS=3 UDP_SLICES=20 UDP_SLICE_MS=20 TCP_BYTES=192M LAT_RUNS=30 LAT_RUNS_COLD=10
-	PREC_ROUNDS=3 PREC_SLICES=20 PREC_SLICE_MS=50
+	PREC_ROUNDS=3 PREC_SLICES=20 PREC_SLICE_MS=50 INSITU_ROUNDS=3
 	CLS_REPEAT=500000 CLS_ROUNDS=3 IDLE_SECS=3 CLIENTS=32 CLIENT_SECS=3 VM_TIMEOUT=150
 else
 	ROUNDS=5 UDP_SLICES=40 UDP_SLICE_MS=50 TCP_BYTES=1G LAT_RUNS=200 LAT_RUNS_COLD=40 CLS_REPEAT=1000000 CLS_ROUNDS=11
 	IDLE_SECS=20 CLIENTS=64 CLIENT_SECS=10 VM_TIMEOUT=400
-	PREC_ROUNDS=24 PREC_SLICES=20 PREC_SLICE_MS=50
+	PREC_ROUNDS=24 PREC_SLICES=20 PREC_SLICE_MS=50 INSITU_ROUNDS=7
 fi
 # Development overrides (documented in docs/benchmarks.md).
 ROUNDS=${BENCH_ROUNDS:-$ROUNDS} LAT_RUNS=${BENCH_LAT_RUNS:-$LAT_RUNS}
@@ -424,6 +424,54 @@ precision_rounds() {
 	done
 }
 
+# prog_stats: "id:run_time_ns:run_cnt ..." of every TC program of the
+# contenders (kernel.bpf_stats_enabled must be on)
+prog_stats() {
+	bpftool prog show -j | python3 -c '
+import json, sys
+print(" ".join("%d:%d:%d" % (p["id"], p.get("run_time_ns", 0), p.get("run_cnt", 0))
+               for p in json.load(sys.stdin) if p.get("name") in ("nc_tc_egress", "ncb_null")))'
+}
+
+# insitu_rounds: the program's own time per packet on real traffic, from the
+# kernel's BPF run-time statistics (kernel.bpf_stats_enabled, set for these
+# runs only and put back): the empty program against netchaos, each pair
+# flooded alone so that the programs that ran are the contender's.
+INSITU_KEYS=(null-0 nc-1 nc-10000)
+insitu_rounds() {
+	local old key round before after keys=()
+	for key in "${INSITU_KEYS[@]}"; do
+		[[ " ${CONFIGS[*]} " == *" $key "* ]] && keys+=("$key")
+	done
+	[ ${#keys[@]} -gt 0 ] && command -v bpftool >/dev/null || return 0
+	old=$(sysctl -n kernel.bpf_stats_enabled) || return 0
+	sysctl -qw kernel.bpf_stats_enabled=1 || return 0
+	log "datapath: in-situ program time (kernel.bpf_stats_enabled), $INSITU_ROUNDS rounds: ${keys[*]}"
+	echo "round,config,kind,rules,ns_per_run,runs,pps" >"$RAW/datapath-insitu.csv"
+	for round in $(seq "$INSITU_ROUNDS"); do
+		for key in $(printf '%s\n' "${keys[@]}" | shuf); do
+			before=$(prog_stats)
+			out=$(timeout 60 "$BUILD/bench/ncb_flood" --port $UDP_PORT --slices 10 --slice-ms 100 \
+				--tx-cpu 0 --rx-cpu 1 --pair "${NSA[$key]},${NSB[$key]},${ADDR[$key]}") || out=
+			after=$(prog_stats)
+			python3 - "$before" "$after" "$round,$key,${key%%-*},${key#*-}" \
+				"$(tr ' ' '\n' <<<"$out" | awk -F= '$1 == "rx_pps" { print $2 }')" <<'PY' >>"$RAW/datapath-insitu.csv"
+import sys
+before = {x.split(":")[0]: x.split(":")[1:] for x in sys.argv[1].split()}
+t = c = 0
+for x in sys.argv[2].split():
+    i, rt, rc = x.split(":")
+    t0, c0 = before.get(i, ["0", "0"])
+    t += int(rt) - int(t0)
+    c += int(rc) - int(c0)
+if c > 1000:
+    print("%s,%.2f,%d,%s" % (sys.argv[3], t / c, c, sys.argv[4] or ""))
+PY
+		done
+	done
+	sysctl -qw kernel.bpf_stats_enabled="$old"
+}
+
 run_datapath() {
 	local round seq=0 key order tb n
 	log "datapath: setting up the veth pairs, the agents, tc and iptables contenders"
@@ -442,6 +490,7 @@ run_datapath() {
 		echo "$seq,$round,base,base,0,,,${tb:-}," >>"$RAW/datapath.csv"
 	done
 	precision_rounds installed
+	insitu_rounds
 	for key in "${CONFIGS[@]}"; do
 		installed_row "$key"
 	done
