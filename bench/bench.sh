@@ -77,12 +77,12 @@ RULE_COUNTS=(1 100 1000 10000)
 NCTC_COUNTS=(1 10000) # netchaos with --attach tc too, where the kernel has tcx
 if [ "$mode" = quick ]; then
 	ROUNDS=3 UDP_SLICES=20 UDP_SLICE_MS=20 TCP_BYTES=192M LAT_RUNS=30 LAT_RUNS_COLD=10
-	PREC_ROUNDS=3 PREC_SLICES=20 PREC_SLICE_MS=50 INSITU_ROUNDS=3
+	PREC_ROUNDS=2 PREC_SLICES=20 PREC_SLICE_MS=50 INSITU_ROUNDS=2 INSITU_SLICES=5
 	CLS_REPEAT=500000 CLS_ROUNDS=3 IDLE_SECS=3 CLIENTS=32 CLIENT_SECS=3 VM_TIMEOUT=150
 else
 	ROUNDS=5 UDP_SLICES=40 UDP_SLICE_MS=50 TCP_BYTES=1G LAT_RUNS=200 LAT_RUNS_COLD=40 CLS_REPEAT=1000000 CLS_ROUNDS=11
 	IDLE_SECS=20 CLIENTS=64 CLIENT_SECS=10 VM_TIMEOUT=400
-	PREC_ROUNDS=24 PREC_SLICES=20 PREC_SLICE_MS=50 INSITU_ROUNDS=7
+	PREC_ROUNDS=24 PREC_SLICES=20 PREC_SLICE_MS=50 INSITU_ROUNDS=7 INSITU_SLICES=10
 fi
 # Development overrides (documented in docs/benchmarks.md).
 ROUNDS=${BENCH_ROUNDS:-$ROUNDS} LAT_RUNS=${BENCH_LAT_RUNS:-$LAT_RUNS}
@@ -451,7 +451,7 @@ insitu_rounds() {
 	for round in $(seq "$INSITU_ROUNDS"); do
 		for key in $(printf '%s\n' "${keys[@]}" | shuf); do
 			before=$(prog_stats)
-			out=$(timeout 60 "$BUILD/bench/ncb_flood" --port $UDP_PORT --slices 10 --slice-ms 100 \
+			out=$(timeout 60 "$BUILD/bench/ncb_flood" --port $UDP_PORT --slices "$INSITU_SLICES" --slice-ms 100 \
 				--tx-cpu 0 --rx-cpu 1 --pair "${NSA[$key]},${NSB[$key]},${ADDR[$key]}") || out=
 			after=$(prog_stats)
 			python3 - "$before" "$after" "$round,$key,${key%%-*},${key#*-}" \

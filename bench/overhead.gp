@@ -19,6 +19,8 @@ set title "UDP, 64-byte packets (packet rate)"
 plot datafile index 0 using 1:2:3:4 title "netchaos" lw 2 pt 7 lc rgb "#1a7f37", \
      ''       index 0 using 1:5:6:7 title "tc htb + u32" lw 2 pt 5 lc rgb "#cf222e", \
      ''       index 0 using 1:8:9:10 title "iptables" lw 2 pt 9 lc rgb "#0969da", \
+     ''       index 2 using 1:2 title "empty TC program (the hook alone)" with lines lc rgb "#8250df" dt 4, \
+     1 title "target: 1 %" with lines lc rgb "#1a7f37" dt 3, \
      0 notitle with lines lc rgb "black" dt 2
 
 set title "TCP bulk (iperf3 throughput)"
