@@ -657,17 +657,29 @@ static int rt_entry_value(const struct nc_rule_table *t, struct rt_entry *e,
 	return 0;
 }
 
+/* Room for one more element in a growing array of n elements of size elem. */
+static int rt_reserve(void **arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t new_cap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	new_cap = *cap ? 2 * *cap : first;
+	p = realloc(*arr, new_cap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = new_cap;
+	return 0;
+}
+
 static int rt_plan_push(struct nc_rule_table *t, const struct rt_change *c)
 {
-	if (t->n_plan == t->cap_plan) {
-		size_t cap = t->cap_plan ? 2 * t->cap_plan : 64;
-		struct rt_change *plan = realloc(t->plan, cap * sizeof(*plan));
+	int err = rt_reserve((void **)&t->plan, &t->cap_plan, t->n_plan, sizeof(*t->plan), 64);
 
-		if (!plan)
-			return -ENOMEM;
-		t->plan = plan;
-		t->cap_plan = cap;
-	}
+	if (err)
+		return err;
 	t->plan[t->n_plan++] = *c;
 	return 0;
 }
@@ -837,15 +849,10 @@ static bool rt_port_named(struct nc_rule_table *t, const struct rt_group_key *gk
 
 static int rt_words_push(struct nc_rule_table *t, uint32_t word, uint64_t old)
 {
-	if (t->n_words == t->cap_words) {
-		size_t cap = t->cap_words ? 2 * t->cap_words : 16;
-		struct rt_word_change *w = realloc(t->words, cap * sizeof(*w));
+	int err = rt_reserve((void **)&t->words, &t->cap_words, t->n_words, sizeof(*t->words), 16);
 
-		if (!w)
-			return -ENOMEM;
-		t->words = w;
-		t->cap_words = cap;
-	}
+	if (err)
+		return err;
 	t->words[t->n_words].word = word;
 	t->words[t->n_words].old = old;
 	t->n_words++;
@@ -908,6 +915,9 @@ static int rt_ports_sync(struct nc_rule_table *t, const struct rt_slot *s)
 		uint32_t local = rt_word_local(word);
 
 		if (gk->port_kind != NC_PORT_SRC && gk->port_kind != NC_PORT_DST)
+			continue;
+		/* a group's entries (its CIDRs) are adjacent: one answer for them all */
+		if (i && s->entries[i - 1]->group == s->entries[i]->group)
 			continue;
 		if (!words) {
 			words = calloc(2 * NC_PORT_WORDS_PER_KIND, sizeof(*words));

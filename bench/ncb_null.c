@@ -47,8 +47,11 @@ int main(int argc, char **argv)
 	ifs = if_nameindex();
 	if (!ifs)
 		ncb_die("if_nameindex: %s", strerror(errno));
-	for (it = ifs; it->if_index && n + 2 <= MAX_LINKS; it++) {
+	for (it = ifs; it->if_index; it++) {
 		int types[] = { NCB_TCX_EGRESS, NCB_TCX_INGRESS };
+
+		if (n + 2 > MAX_LINKS)
+			ncb_die("more than %d interfaces in %s", MAX_LINKS / 2, argv[2]);
 
 		for (int d = 0; d < 2; d++) {
 			int fd = bpf_link_create(prog, (int)it->if_index, types[d], NULL);

@@ -40,26 +40,25 @@ def spread(v, fmt="{:.1f}"):
     return f"{fnum(median(v), fmt)} [{fnum(min(v), fmt)} – {fnum(max(v), fmt)}]"
 
 
-def median_ci(v, level=0.95, resamples=2000):
-    """Percentile-bootstrap confidence interval of the median (fixed seed:
-    the same raw data always gives the same interval)."""
-    if len(v) < 3:
+def boot(stat, samples, seed, level=0.95, resamples=2000):
+    """Percentile-bootstrap interval of stat(*samples), each sample list
+    resampled on its own (fixed seed: the same raw data always gives the same
+    interval)."""
+    if any(len(v) < 3 for v in samples):
         return (math.nan, math.nan)
-    rng = random.Random(12345)
-    meds = sorted(statistics.median(rng.choices(v, k=len(v))) for _ in range(resamples))
-    lo = meds[int((1 - level) / 2 * resamples)]
-    hi = meds[min(resamples - 1, int((1 + level) / 2 * resamples))]
-    return (lo, hi)
-
-
-def diff_ci(a, b, level=0.95, resamples=2000):
-    """Bootstrap interval of median(a) - median(b), a and b resampled apart."""
-    if len(a) < 3 or len(b) < 3:
-        return (math.nan, math.nan)
-    rng = random.Random(54321)
-    d = sorted(statistics.median(rng.choices(a, k=len(a))) -
-               statistics.median(rng.choices(b, k=len(b))) for _ in range(resamples))
+    rng = random.Random(seed)
+    d = sorted(stat(*[rng.choices(v, k=len(v)) for v in samples]) for _ in range(resamples))
     return (d[int((1 - level) / 2 * resamples)], d[min(resamples - 1, int((1 + level) / 2 * resamples))])
+
+
+def median_ci(v):
+    """95 % interval of the median."""
+    return boot(statistics.median, [v], 12345)
+
+
+def diff_ci(a, b):
+    """95 % interval of median(a) - median(b)."""
+    return boot(lambda x, y: statistics.median(x) - statistics.median(y), [a, b], 54321)
 
 
 def ci_str(ci, fmt="{:+.1f}"):
@@ -252,16 +251,6 @@ def datapath(raw, plot_path, attach=None):
                 f.write(f"{x} {median(null):.3f}\n" if null else f"{x} NaN\n")
             f.write("\n\n")
     return "\n".join(lines)
-
-
-def boot(stat, samples, seed, level=0.95, resamples=2000):
-    """Percentile-bootstrap interval of stat(*samples), each sample list
-    resampled on its own."""
-    if any(len(v) < 3 for v in samples):
-        return (math.nan, math.nan)
-    rng = random.Random(seed)
-    d = sorted(stat(*[rng.choices(v, k=len(v)) for v in samples]) for _ in range(resamples))
-    return (d[int((1 - level) / 2 * resamples)], d[min(resamples - 1, int((1 + level) / 2 * resamples))])
 
 
 def insitu(raw, kind_name):

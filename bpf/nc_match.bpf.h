@@ -55,8 +55,8 @@ static __always_inline void nc_key_init(struct nc_match_key *key, const struct n
 
 /*
  * Look up pattern `bit` (NC_PATTERN numbering) for the packet, or NULL when
- * the pattern does not apply to it (port kinds need ports; a proto key needs
- * a protocol the agent can key on).
+ * the pattern does not apply to it (a proto key needs a protocol the agent
+ * can key on).
  */
 static __always_inline const struct nc_match_val *
 nc_match_lookup(struct nc_match_key *key, const struct nc_pkt *pkt, __u32 bit)
@@ -70,8 +70,7 @@ nc_match_lookup(struct nc_match_key *key, const struct nc_pkt *pkt, __u32 bit)
 	} else {
 		key->proto = 0;
 	}
-	if (kind != NC_PORT_ANY && !pkt->has_ports)
-		return NULL;
+	/* port kinds only come here for packets with ports (nc_patterns_for) */
 	key->port_kind = kind;
 	key->port = kind == NC_PORT_SRC ? pkt->sport : kind == NC_PORT_DST ? pkt->dport : 0;
 	return bpf_map_lookup_elem(&nc_match, key);
