@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The per-packet flow of docs/design.md ("Datapath"), shared by both hooks:
- * scope patterns, parse, the port bitmap, the seen-mark gate, one LPM lookup
- * per pattern left, the rule walk (dead-man switch at the first entry found),
- * then the verdict. The cheap exits come first:
- * a scope with no rules costs two array lookups and no parsing; a packet
- * whose ports no rule of the scope names (and no address-only rule) costs
- * the parse and one or two more array reads, and no LPM lookup.
+ * scope patterns, the fast front, parse, the port bitmap, the seen-mark
+ * gate, one LPM lookup per pattern left, the rule walk (dead-man switch at
+ * the first entry found), then the verdict. The cheap exits come first:
+ * a scope with no rules costs one array lookup and no parsing; a plain
+ * TCP/UDP packet whose ports no rule of the scope names (and no address-only
+ * rule) two ports read at fixed offsets and one or two more array reads.
  */
 #ifndef NC_CLASSIFY_BPF_H
 #define NC_CLASSIFY_BPF_H
@@ -83,30 +83,19 @@ __noinline int nc_walk(struct __sk_buff *skb, struct nc_match_val *val,
 	return TC_ACT_UNSPEC;
 }
 
-static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 scope)
+/* Steps 3-8 of docs/design.md: parse, gates, lookups, rule walk, verdict. */
+static __always_inline int nc_classify_full(struct __sk_buff *skb, __u8 dir, __u32 scope,
+					    __u32 patterns)
 {
 	const struct nc_match_val *val;
 	struct nc_match_val slots;
 	const struct nc_global *g;
-	const struct nc_scope *sc;
 	struct nc_verdict v = {};
 	struct nc_match_key key;
 	struct nc_pkt pkt = {};
-	__u32 zero = 0, patterns, bit;
+	__u32 zero = 0, bit;
 	__u32 walk_flags = dir;
 	int ret;
-
-	/*
-	 * A class id we wrote at egress must not follow the packet into an
-	 * ingress hook (loopback, a veth peer): the IFB steering filter after
-	 * us would delay it a second time. Ingress steering sets it afresh.
-	 */
-	if (dir == NC_DIR_INGRESS && (skb->priority >> 16) == NC_STEER_MAJOR)
-		skb->priority = 0;
-	sc = bpf_map_lookup_elem(&nc_scopes, &scope);
-	if (!sc || !sc->patterns)
-		return TC_ACT_UNSPEC;
-	patterns = sc->patterns;
 
 	if (nc_parse_pull(skb, &pkt, dir))
 		return TC_ACT_UNSPEC;
@@ -145,6 +134,36 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 			return TC_ACT_SHOT;
 	}
 	return nc_act_finish(skb, &pkt, &v, g->seen_mark, dir);
+}
+
+static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 scope)
+{
+	const struct nc_scope *sc;
+	__be16 sport, dport;
+	__u32 patterns;
+
+	/*
+	 * A class id we wrote at egress must not follow the packet into an
+	 * ingress hook (loopback, a veth peer): the IFB steering filter after
+	 * us would delay it a second time. Ingress steering sets it afresh.
+	 */
+	if (dir == NC_DIR_INGRESS && (skb->priority >> 16) == NC_STEER_MAJOR)
+		skb->priority = 0;
+	sc = bpf_map_lookup_elem(&nc_scopes, &scope);
+	if (!sc || !sc->patterns)
+		return TC_ACT_UNSPEC;
+	patterns = sc->patterns;
+	/*
+	 * The fast front: when every pattern of the scope is keyed on a port, a
+	 * plain TCP/UDP packet whose ports the scope does not name matches
+	 * nothing. Most traffic leaves here, with two ports read at fixed
+	 * offsets and one or two bitmap words, before the parse.
+	 */
+	if (!(patterns & NC_PATTERNS_OF_KIND(NC_PORT_ANY)) &&
+	    nc_peek_ports(skb, &sport, &dport) &&
+	    !nc_port_patterns(patterns, scope, sport, dport))
+		return TC_ACT_UNSPEC;
+	return nc_classify_full(skb, dir, scope, patterns);
 }
 
 #endif /* NC_CLASSIFY_BPF_H */

@@ -24,22 +24,29 @@ static __always_inline bool nc_port_named(__u32 scope, __u32 kind, __be16 port)
 }
 
 /*
- * The patterns worth a lookup for this packet: the port-keyed ones only when
- * the packet has ports and the scope names them. For traffic no rule is about
- * this is where the packet leaves, at the cost of one or two array reads,
- * whatever the number of rules.
+ * The patterns worth a lookup for a packet with these ports: the SRC (DST)
+ * ones only when the scope names the source (destination) port. For traffic
+ * no rule is about this is where the packet leaves, at the cost of one or two
+ * array reads, whatever the number of rules.
  */
-static __always_inline __u32 nc_patterns_for(__u32 patterns, __u32 scope, const struct nc_pkt *pkt)
+static __always_inline __u32 nc_port_patterns(__u32 patterns, __u32 scope, __be16 sport,
+					      __be16 dport)
 {
 	const __u32 src = NC_PATTERNS_OF_KIND(NC_PORT_SRC), dst = NC_PATTERNS_OF_KIND(NC_PORT_DST);
 
-	if (!pkt->has_ports)
-		return patterns & ~(src | dst);
-	if ((patterns & src) && !nc_port_named(scope, NC_PORT_SRC, pkt->sport))
+	if ((patterns & src) && !nc_port_named(scope, NC_PORT_SRC, sport))
 		patterns &= ~src;
-	if ((patterns & dst) && !nc_port_named(scope, NC_PORT_DST, pkt->dport))
+	if ((patterns & dst) && !nc_port_named(scope, NC_PORT_DST, dport))
 		patterns &= ~dst;
 	return patterns;
+}
+
+/* The same for a parsed packet: no ports, no port-keyed pattern. */
+static __always_inline __u32 nc_patterns_for(__u32 patterns, __u32 scope, const struct nc_pkt *pkt)
+{
+	if (!pkt->has_ports)
+		return patterns & ~(NC_PATTERNS_OF_KIND(NC_PORT_SRC) | NC_PATTERNS_OF_KIND(NC_PORT_DST));
+	return nc_port_patterns(patterns, scope, pkt->sport, pkt->dport);
 }
 
 static __always_inline void nc_key_init(struct nc_match_key *key, const struct nc_pkt *pkt,

@@ -69,6 +69,7 @@ struct pkt_spec {
 	uint16_t frag_off;	/* fragment offset in 8-byte units (the L4 bytes stay) */
 	bool v6_ext;		/* IPv6: hop-by-hop + destination options headers */
 	bool v6_frag;		/* IPv6: a fragment header */
+	uint8_t v4_opts;	/* IPv4: 4-byte words of NOP options (ihl 5 + this) */
 	uint16_t udp_csum_zero;	/* IPv4 UDP sent without checksum */
 };
 
@@ -229,7 +230,7 @@ static void build(struct pkt *p, const struct pkt_spec *s)
 
 		eth->h_proto = htons(ETH_P_IP);
 		ip->version = 4;
-		ip->ihl = 5;
+		ip->ihl = 5 + s->v4_opts;
 		ip->ttl = 64;
 		ip->id = htons(42);
 		ip->protocol = s->proto;
@@ -240,9 +241,10 @@ static void build(struct pkt *p, const struct pkt_spec *s)
 		 * A non-first fragment gets the same bytes as a first one, so a
 		 * parser that read ports from it would find them.
 		 */
-		put_l4(p, s, off + sizeof(*ip));
+		memset(ip + 1, 1 /* IPOPT_NOP */, s->v4_opts * 4u);
+		put_l4(p, s, off + ip->ihl * 4u);
 		ip->tot_len = htons((uint16_t)(p->len - off));
-		ip->check = htons((uint16_t)~csum_fold(csum_add(0, ip, sizeof(*ip))));
+		ip->check = htons((uint16_t)~csum_fold(csum_add(0, ip, ip->ihl * 4u)));
 	} else {
 		struct ip6_hdr *ip6 = (void *)(p->buf + off);
 		uint8_t *next = &ip6->ip6_nxt;
@@ -676,6 +678,47 @@ static void test_port_bitmap_gate(void **state)
 	assert_int_equal(verdict(DIR_EGRESS, &tcp4), TC_ACT_SHOT);
 	ASSERT_COUNTERS(1, 1, 1);
 	ASSERT_COUNTERS(3, 1, 1);
+}
+
+/*
+ * The fast front reads ports at fixed offsets only where they are: IPv4
+ * options and IPv6 extension headers take the full parse, and the verdicts
+ * are the same. NOP options put 0x0101 (port 257) where a fixed-offset read
+ * would look for the ports.
+ */
+static void test_fast_front_fallbacks(void **state)
+{
+	struct nc_rule r80 = mk_rule(1, NC_ACT_DROP, 0), r257 = mk_rule(2, NC_ACT_DROP, 0);
+	struct pkt_spec s;
+
+	rule_port(&r80, NC_PORT_DST, 80, 80);
+	put_rule(1, &r80);
+	put_entry1(0, NC_PORT_DST, 80, NULL, 1);
+	set_patterns(0, NC_PATTERN(0, NC_PORT_DST));
+
+	s = tcp4;
+	s.v4_opts = 1;
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_SHOT);
+	s = with_ports(udp4, 40000, 80);
+	s.v4_opts = 10; /* the longest header: 60 bytes */
+	assert_int_equal(verdict(DIR_INGRESS, &s), TC_ACT_SHOT);
+	s = with_ports(udp6, 40000, 80);
+	s.v6_ext = true;
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_SHOT);
+	ASSERT_COUNTERS(1, 3, 3);
+
+	/* the option bytes are not read as ports either way */
+	rule_port(&r257, NC_PORT_DST, 257, 257);
+	put_rule(2, &r257);
+	put_entry1(0, NC_PORT_DST, 257, NULL, 2);
+	s = tcp4;
+	s.dport = 81;
+	s.v4_opts = 1;
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_UNSPEC);
+	s = with_ports(tcp4, 40000, 257);
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_SHOT);
+	ASSERT_COUNTERS(1, 3, 3);
+	ASSERT_COUNTERS(2, 1, 1);
 }
 
 /* Protocol key without ports: ICMP and ICMPv6 both key as IPPROTO_ICMP. */
@@ -1423,6 +1466,7 @@ int main(void)
 		T(test_port_and_proto_mismatch),
 		T(test_sport_match),
 		T(test_port_bitmap_gate),
+		T(test_fast_front_fallbacks),
 		T(test_proto_keys),
 		T(test_proto_mask_postcheck),
 		T(test_ipv4_cidr),
