@@ -4,9 +4,10 @@
  * scope patterns, the fast front, parse, the port bitmap, the seen-mark
  * gate, one LPM lookup per pattern left, the rule walk (dead-man switch at
  * the first entry found), then the verdict. The cheap exits come first:
- * a scope with no rules costs one array lookup and no parsing; a plain
- * TCP/UDP packet whose ports no rule of the scope names (and no address-only
- * rule) two ports read at fixed offsets and one or two more array reads.
+ * a scope with no rules costs one array lookup and no parsing; where every
+ * rule of the scope is keyed on ports, a packet without ports, or a plain
+ * TCP/UDP packet whose ports no rule names, costs a few header fields read at
+ * fixed offsets and one or two more array reads.
  */
 #ifndef NC_CLASSIFY_BPF_H
 #define NC_CLASSIFY_BPF_H
@@ -159,15 +160,24 @@ static __always_inline int nc_classify(struct __sk_buff *skb, __u8 dir, __u32 sc
 		return TC_ACT_UNSPEC;
 	patterns = sc->patterns;
 	/*
-	 * The fast front: when every pattern of the scope is keyed on a port, a
-	 * plain TCP/UDP packet whose ports the scope does not name matches
-	 * nothing. Most traffic leaves here, with two ports read at fixed
-	 * offsets and one or two bitmap words, before the parse.
+	 * The fast front: when every pattern of the scope is keyed on a port,
+	 * a packet without ports, or a plain TCP/UDP packet whose ports the
+	 * scope does not name, matches nothing. Most traffic leaves here, with
+	 * a few header fields read at fixed offsets and one or two bitmap
+	 * words, before the parse.
 	 */
-	if (!(patterns & NC_PATTERNS_OF_KIND(NC_PORT_ANY)) &&
-	    nc_peek_ports(skb, &sport, &dport) &&
-	    !nc_port_patterns(patterns, scope, sport, dport))
-		return TC_ACT_UNSPEC;
+	if (!(patterns & NC_PATTERNS_OF_KIND(NC_PORT_ANY))) {
+		switch (nc_peek(skb, &sport, &dport)) {
+		case NC_PEEK_PORTLESS:
+			return TC_ACT_UNSPEC;
+		case NC_PEEK_PORTS:
+			if (!nc_port_patterns(patterns, scope, sport, dport))
+				return TC_ACT_UNSPEC;
+			break;
+		default:
+			break;
+		}
+	}
 	return nc_classify_full(skb, dir, scope, patterns);
 }
 

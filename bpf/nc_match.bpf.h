@@ -45,7 +45,7 @@ static __always_inline __u32 nc_port_patterns(__u32 patterns, __u32 scope, __be1
 static __always_inline __u32 nc_patterns_for(__u32 patterns, __u32 scope, const struct nc_pkt *pkt)
 {
 	if (!pkt->has_ports)
-		return patterns & ~(NC_PATTERNS_OF_KIND(NC_PORT_SRC) | NC_PATTERNS_OF_KIND(NC_PORT_DST));
+		return patterns & NC_PATTERNS_OF_KIND(NC_PORT_ANY);
 	return nc_port_patterns(patterns, scope, pkt->sport, pkt->dport);
 }
 

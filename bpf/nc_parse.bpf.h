@@ -115,18 +115,24 @@ static __always_inline int nc_parse_l4(void *data, void *data_end, __u32 off,
 	return 0;
 }
 
+/* What nc_peek() tells about a packet. */
+enum nc_peek {
+	NC_PEEK_PARSE,	  /* ask nc_parse(): options, extension headers, not linear */
+	NC_PEEK_PORTS,	  /* TCP/UDP, both ports read */
+	NC_PEEK_PORTLESS, /* no ports for nc_parse() either: not IP, not TCP/UDP, a later fragment */
+};
+
 /*
- * The fast front: the ports of a plain TCP or UDP packet, read at fixed
- * offsets: IPv4 without options and not a later fragment, or IPv6 whose
- * first next header is TCP/UDP, headers in the linear area. False for
- * anything else, which takes nc_parse(); for the packets it accepts it
- * reads the same ports nc_parse() would.
+ * The fast front: what fixed offsets tell about a packet. The ports of a
+ * plain TCP or UDP packet (IPv4 without options and not a later fragment,
+ * or IPv6 whose first next header is TCP/UDP, headers in the linear area),
+ * or that the packet has none at all. For the packets it decides, nc_parse()
+ * would find the same ports, or no ports; anything else is NC_PEEK_PARSE.
  */
-static __always_inline bool nc_peek_ports(struct __sk_buff *skb, __be16 *sport, __be16 *dport)
+static __always_inline enum nc_peek nc_peek(struct __sk_buff *skb, __be16 *sport, __be16 *dport)
 {
 	void *data, *data_end;
 	struct udphdr *l4; /* TCP and UDP both start with the two ports */
-	__u8 proto;
 
 	asm volatile("" : "+r"(skb)); /* as in nc_parse(): no ctx pointer reuse */
 	data = (void *)(long)skb->data;
@@ -134,26 +140,41 @@ static __always_inline bool nc_peek_ports(struct __sk_buff *skb, __be16 *sport, 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data + ETH_HLEN;
 
+		if ((void *)(ip + 1) > data_end)
+			return NC_PEEK_PARSE;
+		if ((ip->frag_off & bpf_htons(IP_OFFSET)) ||
+		    (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP))
+			return NC_PEEK_PORTLESS;
+		if (ip->ihl != 5)
+			return NC_PEEK_PARSE;
 		l4 = (void *)(ip + 1);
-		if ((void *)(l4 + 1) > data_end || ip->ihl != 5 ||
-		    (ip->frag_off & bpf_htons(IP_OFFSET)))
-			return false;
-		proto = ip->protocol;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + ETH_HLEN;
 
+		if ((void *)(ip6 + 1) > data_end)
+			return NC_PEEK_PARSE;
+		switch (ip6->nexthdr) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+			break;
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_AH:
+		case IPPROTO_FRAGMENT:
+			return NC_PEEK_PARSE;
+		default:
+			return NC_PEEK_PORTLESS;
+		}
 		l4 = (void *)(ip6 + 1);
-		if ((void *)(l4 + 1) > data_end)
-			return false;
-		proto = ip6->nexthdr;
 	} else {
-		return false;
+		return NC_PEEK_PORTLESS;
 	}
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return false;
+	if ((void *)(l4 + 1) > data_end)
+		return NC_PEEK_PARSE;
 	*sport = l4->source;
 	*dport = l4->dest;
-	return true;
+	return NC_PEEK_PORTS;
 }
 
 /*

@@ -136,7 +136,7 @@ static bool l4_csum_ok(const struct pkt *p, uint8_t proto)
 
 static bool ipv4_hdr_csum_ok(const struct pkt *p)
 {
-	return csum_fold(csum_add(0, p->buf + p->l3_off, 20)) == 0xffff;
+	return csum_fold(csum_add(0, p->buf + p->l3_off, (p->buf[p->l3_off] & 15u) * 4)) == 0xffff;
 }
 
 static void put_l4(struct pkt *p, const struct pkt_spec *s, size_t off)
@@ -464,14 +464,14 @@ struct run {
 	int ret;		/* the program's verdict */
 };
 
-static int run_prog_flags(int prog_fd, const struct pkt *in, uint32_t mark, int repeat,
-			  uint32_t flags, struct run *r)
+static int run_prog_ctx(int prog_fd, const struct pkt *in, const struct __sk_buff *ctx_in,
+			int repeat, uint32_t flags, struct run *r)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->ctx.mark = mark;
+	r->ctx = *ctx_in;
 	opts.data_in = in->buf;
 	opts.data_size_in = (uint32_t)in->len;
 	opts.data_out = r->out.buf;
@@ -493,6 +493,14 @@ static int run_prog_flags(int prog_fd, const struct pkt *in, uint32_t mark, int 
 	r->duration = opts.duration;
 	r->ret = (int)opts.retval;
 	return 0;
+}
+
+static int run_prog_flags(int prog_fd, const struct pkt *in, uint32_t mark, int repeat,
+			  uint32_t flags, struct run *r)
+{
+	struct __sk_buff ctx = { .mark = mark };
+
+	return run_prog_ctx(prog_fd, in, &ctx, repeat, flags, r);
 }
 
 /* One run of `dir`'s program; returns the verdict. */
@@ -680,6 +688,18 @@ static void test_port_bitmap_gate(void **state)
 	ASSERT_COUNTERS(3, 1, 1);
 }
 
+/* A drop rule in `slot` for destination port `port`, any protocol, the only
+ * kind of pattern of scope 0: the fast front is on. */
+static void put_dport_drop(uint32_t slot, uint16_t port)
+{
+	struct nc_rule r = mk_rule(slot, NC_ACT_DROP, 0);
+
+	rule_port(&r, NC_PORT_DST, port, port);
+	put_rule(slot, &r);
+	put_entry1(0, NC_PORT_DST, port, NULL, (uint16_t)slot);
+	set_patterns(0, NC_PATTERN(0, NC_PORT_DST));
+}
+
 /*
  * The fast front reads ports at fixed offsets only where they are: IPv4
  * options and IPv6 extension headers take the full parse, and the verdicts
@@ -688,13 +708,9 @@ static void test_port_bitmap_gate(void **state)
  */
 static void test_fast_front_fallbacks(void **state)
 {
-	struct nc_rule r80 = mk_rule(1, NC_ACT_DROP, 0), r257 = mk_rule(2, NC_ACT_DROP, 0);
 	struct pkt_spec s;
 
-	rule_port(&r80, NC_PORT_DST, 80, 80);
-	put_rule(1, &r80);
-	put_entry1(0, NC_PORT_DST, 80, NULL, 1);
-	set_patterns(0, NC_PATTERN(0, NC_PORT_DST));
+	put_dport_drop(1, 80);
 
 	s = tcp4;
 	s.v4_opts = 1;
@@ -707,10 +723,8 @@ static void test_fast_front_fallbacks(void **state)
 	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_SHOT);
 	ASSERT_COUNTERS(1, 3, 3);
 
-	/* the option bytes are not read as ports either way */
-	rule_port(&r257, NC_PORT_DST, 257, 257);
-	put_rule(2, &r257);
-	put_entry1(0, NC_PORT_DST, 257, NULL, 2);
+	/* the full parse does not read option bytes as ports either */
+	put_dport_drop(2, 257);
 	s = tcp4;
 	s.dport = 81;
 	s.v4_opts = 1;
@@ -719,6 +733,62 @@ static void test_fast_front_fallbacks(void **state)
 	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_SHOT);
 	ASSERT_COUNTERS(1, 3, 3);
 	ASSERT_COUNTERS(2, 1, 1);
+}
+
+/*
+ * What the fast front calls portless has no ports for the full parse either,
+ * and what has ports is not called portless: a first fragment (MF set,
+ * offset 0) and an IPv6 fragment header keep their ports.
+ */
+static void test_fast_front_portless(void **state)
+{
+	struct pkt_spec s;
+	struct pkt p;
+	struct run out;
+
+	put_dport_drop(1, 80);
+	build(&p, &tcp4);
+	((struct iphdr *)(p.buf + p.l3_off))->frag_off = htons(IP_MF);
+	assert_int_equal(verdict_mark(DIR_EGRESS, &p, 0, &out), TC_ACT_SHOT);
+	s = tcp6;
+	s.v6_frag = true;
+	assert_int_equal(verdict(DIR_INGRESS, &s), TC_ACT_SHOT);
+	ASSERT_COUNTERS(1, 2, 2);
+
+	s = tcp4;
+	s.frag_off = 100;
+	assert_int_equal(verdict(DIR_EGRESS, &s), TC_ACT_UNSPEC);
+	assert_int_equal(verdict(DIR_EGRESS, &icmp4), TC_ACT_UNSPEC);
+	assert_int_equal(verdict(DIR_INGRESS, &icmp6), TC_ACT_UNSPEC);
+	build(&p, &tcp4);
+	((struct ethhdr *)p.buf)->h_proto = htons(ETH_P_ARP);
+	assert_int_equal(verdict_mark(DIR_EGRESS, &p, 0, &out), TC_ACT_UNSPEC);
+	ASSERT_COUNTERS(1, 2, 2);
+}
+
+/*
+ * The ingress hook clears a steering class id that came from egress, also
+ * for the packets the fast front lets go.
+ */
+static void test_ingress_clears_steer_class(void **state)
+{
+	struct __sk_buff ctx = { .priority = NC_STEER_MAJOR << 16 | 7 };
+	struct pkt_spec s = with_ports(udp4, 40000, 9000);
+	struct pkt p;
+	struct run out;
+
+	put_dport_drop(1, 80);
+	build(&p, &s);
+
+	assert_int_equal(run_prog_ctx(fx.prog[DIR_INGRESS], &p, &ctx, 1, 0, &out), 0);
+	assert_int_equal(out.ret, TC_ACT_UNSPEC);
+	assert_int_equal(out.ctx.priority, 0);
+	assert_int_equal(run_prog_ctx(fx.prog[DIR_EGRESS], &p, &ctx, 1, 0, &out), 0);
+	assert_int_equal(out.ctx.priority, NC_STEER_MAJOR << 16 | 7); /* egress: left alone */
+	ctx.priority = 5; /* not ours */
+	assert_int_equal(run_prog_ctx(fx.prog[DIR_INGRESS], &p, &ctx, 1, 0, &out), 0);
+	assert_int_equal(out.ctx.priority, 5);
+	ASSERT_COUNTERS(1, 0, 0);
 }
 
 /* Protocol key without ports: ICMP and ICMPv6 both key as IPPROTO_ICMP. */
@@ -1467,6 +1537,8 @@ int main(void)
 		T(test_sport_match),
 		T(test_port_bitmap_gate),
 		T(test_fast_front_fallbacks),
+		T(test_fast_front_portless),
+		T(test_ingress_clears_steer_class),
 		T(test_proto_keys),
 		T(test_proto_mask_postcheck),
 		T(test_ipv4_cidr),
