@@ -180,6 +180,15 @@ def datapath(raw, plot_path, attach=None):
                     "UDP 64 B kpps", "UDP overhead % median [min – max]",
                     "95 % CI of the median", "TCP Gbit/s", "TCP overhead %", "TCP kskb/s"], t)]
 
+    # a contender that lost rules during the runs measured something else
+    short = [f"{key}: {installed.get(key, {}).get('installed', '?')} of {n}"
+             for key, kind, n in configs if kind in ("nc", "nctc", "tc", "ipt")
+             and str(installed.get(key, {}).get("installed")) != str(n)]
+    if short:
+        lines.append("")
+        lines.append("**Not valid: after the runs these contenders held fewer rules than they "
+                     "were given, so their figures are not theirs: " + "; ".join(short) + ".**")
+
     # what netchaos adds on top of the hook: netchaos minus the empty program
     null = next((v for (k, _), v in over.items() if k == "null"), None)
     if null:
