@@ -10,7 +10,7 @@
  * 64-byte Ethernet/IPv4 and Ethernet/IPv6 UDP frames through the egress and
  * ingress programs: one that matches a rule (the last UDP rule: the program
  * drops it), one that matches none (dport 9000: no rule names the port, so
- * the port bitmap ends it before any LPM lookup) and, from 2 rules on, a
+ * the fast front ends it before the parse) and, from 2 rules on, a
  * "named-port" one (UDP to the first TCP rule's port: the LPM lookup runs and
  * finds no rule for UDP).
  *

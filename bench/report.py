@@ -452,8 +452,8 @@ def classifier(raw):
     out.append("ns per packet, median [min – max] over the rounds; each round is one "
                "BPF_PROG_TEST_RUN call in repeat mode, timed by the kernel. 64-byte UDP frames; "
                "\"match\" hits the last UDP rule of the set (the program drops it), \"no-match\" "
-               "(dport 9000) hits none and no rule names its port, so the port bitmap ends it before "
-               "any LPM lookup; \"named port\" is UDP to the port of a TCP rule: the LPM lookup runs "
+               "(dport 9000) hits none and no rule names its port, so the fast front ends it (two "
+               "ports at fixed offsets, one bitmap word, no parse); \"named port\" is UDP to the port of a TCP rule: the LPM lookup runs "
                "and finds no rule for it. The 0-rules row is the program with empty maps.")
     if bad:
         out.append("")
