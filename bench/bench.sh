@@ -242,6 +242,9 @@ setup_datapath() {
 	CONFIGS=(ctl)
 	[ $has_tcx = 0 ] || CONFIGS+=(null-0)
 	for n in "${RULE_COUNTS[@]}"; do CONFIGS+=("nc-$n"); done
+	# nca-1: one rule by address only (a network no traffic here goes to),
+	# which turns the classifier's fast front off for the namespace
+	CONFIGS+=(nca-1)
 	if [ $has_tcx = 1 ]; then
 		for n in "${NCTC_COUNTS[@]}"; do CONFIGS+=("nctc-$n"); done
 	fi
@@ -263,6 +266,11 @@ setup_datapath() {
 		"$BUILD/bench/ncb_client" load --sock "${SOCK[$key]}" --netns "${NSA[$key]}" \
 			--count "$n" --port-base $RULE_PORT_BASE >"$RAW/load-$key.txt"
 	done
+	key=nca-1
+	start_agent "$key"
+	log "netchaos: one address-only rule (198.51.100.0/24) through chaosctl"
+	timed "$RAW/load-$key.txt" chaosctl_k "$key" drop --netns "${NSA[$key]}" \
+		--ip 198.51.100.0/24 --for 3h >/dev/null
 	if [ $has_tcx = 1 ]; then
 		for n in "${NCTC_COUNTS[@]}"; do
 			key=nctc-$n
@@ -327,7 +335,7 @@ setup_datapath() {
 installed_row() {
 	local key=$1 kind=${1%%-*} n=${1#*-} inst matched res
 	case $kind in
-	nc | nctc)
+	nc | nctc | nca)
 		# (chaosctl list cannot carry 10,000 rules: its replies stop at 64 KiB)
 		res=$("$BUILD/bench/ncb_client" list --sock "${SOCK[$key]}")
 		inst=$(kv_get "$res" rules) matched=$(kv_get "$res" matched)
@@ -437,7 +445,7 @@ print(" ".join("%d:%d:%d" % (p["id"], p.get("run_time_ns", 0), p.get("run_cnt", 
 # kernel's BPF run-time statistics (kernel.bpf_stats_enabled, set for these
 # runs only and put back): the empty program against netchaos, each pair
 # flooded alone so that the programs that ran are the contender's.
-INSITU_KEYS=(null-0 nc-1 nc-10000)
+INSITU_KEYS=(null-0 nc-1 nc-10000 nca-1)
 insitu_rounds() {
 	local old key round before after keys=()
 	for key in "${INSITU_KEYS[@]}"; do

@@ -100,6 +100,7 @@ KIND_NAME = {
     "base": "no program",
     "nc": "netchaos (eBPF, LPM trie)",
     "nctc": "netchaos, --attach tc (clsact + cls_bpf)",
+    "nca": "netchaos, an address-only rule (the fast front off)",
     "null": "empty TC program (tcx, both directions): the hook's own cost",
     "tc": "tc: htb + u32 filters",
     "ipt": "iptables chain",
@@ -146,7 +147,7 @@ def datapath(raw, plot_path, attach=None):
     for r in rows:
         if r["kind"] != "base" and r["config"] not in [c for c, _, _ in configs]:
             configs.append((r["config"], r["kind"], r["rules"]))
-    order = {"ctl": 0, "null": 1, "nc": 2, "nctc": 3, "tc": 4, "ipt": 5}
+    order = {"ctl": 0, "null": 1, "nc": 2, "nca": 3, "nctc": 4, "tc": 5, "ipt": 6}
     configs.sort(key=lambda c: (order.get(c[1], 9), c[2]))
 
     cont = [r for r in rows if r["kind"] != "base"]
@@ -182,7 +183,7 @@ def datapath(raw, plot_path, attach=None):
 
     # a contender that lost rules during the runs measured something else
     short = [f"{key}: {installed.get(key, {}).get('installed', '?')} of {n}"
-             for key, kind, n in configs if kind in ("nc", "nctc", "tc", "ipt")
+             for key, kind, n in configs if kind in ("nc", "nca", "nctc", "tc", "ipt")
              and str(installed.get(key, {}).get("installed")) != str(n)]
     if short:
         lines.append("")
@@ -194,7 +195,7 @@ def datapath(raw, plot_path, attach=None):
     if null:
         dt = []
         for key, kind, n in configs:
-            if kind not in ("nc", "nctc"):
+            if kind not in ("nc", "nca", "nctc"):
                 continue
             o = over.get((kind, n), [])
             dt.append([kind_name[kind], n, fnum(median(o) - median(null), "{:+.1f}")
@@ -219,7 +220,7 @@ def datapath(raw, plot_path, attach=None):
     # rule loading times
     lt = []
     for key, kind, n in configs:
-        if kind not in ("nc", "nctc", "tc", "ipt"):
+        if kind not in ("nc", "nca", "nctc", "tc", "ipt"):
             continue
         info = installed.get(key, {}).get("load_info", "")
         if kind in ("nc", "nctc"):
@@ -228,6 +229,9 @@ def datapath(raw, plot_path, attach=None):
             detail = (f"{n} add requests on one socket connection; per request p50 "
                       f"{kv.get('add_p50_us', '?')} µs, p99 {kv.get('add_p99_us', '?')} µs"
                       + (" (the first rule of a namespace loads the classifier)" if n == 1 else ""))
+        elif kind == "nca":
+            secs = to_float(info)
+            detail = "one `chaosctl drop --ip` (the first rule of a namespace loads the classifier)"
         elif kind == "tc":
             secs = to_float(info)
             detail = "one `tc -batch` (qdisc, class, pfifo, N filters)"
@@ -273,13 +277,13 @@ def insitu(raw, kind_name):
         if to_float(r["pps"]):
             pps.setdefault(r["config"], []).append(float(r["pps"]))
     t = []
-    for key in ("null-0", "nc-1", "nc-10000"):
+    for key in ("null-0", "nc-1", "nc-10000", "nca-1"):
         v = ns.get(key)
         if not v:
             continue
         kind, n = key.split("-")[0], int(key.split("-")[1])
         above, share = "—", "—"
-        if kind == "nc" and ns.get("null-0"):
+        if kind in ("nc", "nca") and ns.get("null-0"):
             d = median(v) - median(ns["null-0"])
             above = fnum(d, "{:+.1f}")
             if pps.get(key):
