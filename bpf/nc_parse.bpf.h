@@ -37,6 +37,21 @@ static __always_inline int nc_parse_need(struct nc_pkt *pkt, __u32 len)
 	return -NC_EAGAIN;
 }
 
+/* Is this IPv6 next header one of the extension headers nc_parse() skips? */
+static __always_inline bool nc_ipv6_ext(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Returns the offset past the IPv6 extension headers, or <0. */
 static __always_inline int nc_parse_ipv6_ext(void *data, void *data_end, __u32 off,
 					     struct nc_pkt *pkt, __u8 *nexthdr, bool *first)
@@ -47,16 +62,8 @@ static __always_inline int nc_parse_ipv6_ext(void *data, void *data_end, __u32 o
 		__u8 *hdr = data + off;
 		__u32 len;
 
-		switch (*nexthdr) {
-		case IPPROTO_HOPOPTS:
-		case IPPROTO_ROUTING:
-		case IPPROTO_DSTOPTS:
-		case IPPROTO_AH:
-		case IPPROTO_FRAGMENT:
-			break;
-		default:
+		if (!nc_ipv6_ext(*nexthdr))
 			return off;
-		}
 		if ((void *)(hdr + 8) > data_end) /* every ext header is >= 8 bytes */
 			return nc_parse_need(pkt, off + 8);
 
@@ -153,19 +160,10 @@ static __always_inline enum nc_peek nc_peek(struct __sk_buff *skb, __be16 *sport
 
 		if ((void *)(ip6 + 1) > data_end)
 			return NC_PEEK_PARSE;
-		switch (ip6->nexthdr) {
-		case IPPROTO_TCP:
-		case IPPROTO_UDP:
-			break;
-		case IPPROTO_HOPOPTS:
-		case IPPROTO_ROUTING:
-		case IPPROTO_DSTOPTS:
-		case IPPROTO_AH:
-		case IPPROTO_FRAGMENT:
+		if (nc_ipv6_ext(ip6->nexthdr))
 			return NC_PEEK_PARSE;
-		default:
+		if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
 			return NC_PEEK_PORTLESS;
-		}
 		l4 = (void *)(ip6 + 1);
 	} else {
 		return NC_PEEK_PORTLESS;
